@@ -1,0 +1,65 @@
+# Ukraine-NATO stance: every command a user or CI runs. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL_DIR ?= model/artifacts
+DATA ?= training/data/quotes.csv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WORKERS ?= 2
+IN ?=
+OUT ?=
+
+.PHONY: help install train serve reload test lint format clean score bench soak
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev extras (fast when done)
+
+train: $(STAMP) ## train on DATA (default: the bundled corpus) and make the new model current
+	$(BIN)/stance train --data $(DATA) --out $(MODEL_DIR)
+
+$(MODEL_DIR)/current: | $(STAMP)
+	$(BIN)/stance train --out $(MODEL_DIR)
+
+serve: $(STAMP) | $(MODEL_DIR)/current ## serve the API with gunicorn on HOST:PORT (trains first if no model)
+	STANCE_MODEL_DIR=$(MODEL_DIR) $(BIN)/gunicorn -c service/gunicorn.conf.py \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) 'service:create_app()'
+
+reload: ## load the new current model into a running `make serve` (HUP to the gunicorn master)
+	@pid=$$(cat $${STANCE_PIDFILE:-/tmp/stance-gunicorn.pid} 2>/dev/null) && kill -HUP $$pid \
+		&& echo "sent HUP to gunicorn master $$pid" \
+		|| { echo "no running server found (pid file $${STANCE_PIDFILE:-/tmp/stance-gunicorn.pid})"; exit 1; }
+
+score: $(STAMP) | $(MODEL_DIR)/current ## score a CSV or JSONL file: make score IN=quotes.csv OUT=scored.csv
+	@test -n "$(IN)" || { echo "usage: make score IN=input.csv [OUT=output.csv]"; exit 2; }
+	STANCE_MODEL_DIR=$(MODEL_DIR) $(BIN)/stance score $(IN) $(if $(OUT),-o $(OUT))
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/pytest -q -n 2
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) | $(MODEL_DIR)/current ## accuracy and speed benchmarks; writes bench/results/*.json
+	STANCE_MODEL_DIR=$(MODEL_DIR) $(PY) -m bench
+
+clean: ## remove the virtualenv, caches, model artifacts and benchmark results
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info model/artifacts bench/results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

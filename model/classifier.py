@@ -1,0 +1,246 @@
+"""The stance + sentiment estimator: one shared text-feature step, one linear head per task.
+
+Both heads are multinomial logistic regressions whose logits are divided by a temperature
+fitted on out-of-fold predictions (temperature scaling), so probabilities are calibrated and
+every prediction stays an exact sum of per-feature contributions (see `explain`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+
+from model.errors import InputTextError
+from model.features import TextFeatures, VaderTone
+from model.labels import SENTIMENT_LABELS, STANCE_LABELS
+from model.text import normalize
+
+HEADS: dict[str, tuple[str, ...]] = {"stance": STANCE_LABELS, "sentiment": SENTIMENT_LABELS}
+
+
+def check_texts(texts: Sequence[Any]) -> list[str]:
+    """The texts as a list of strings, or an `InputTextError` naming the first bad item."""
+    if isinstance(texts, str):
+        raise InputTextError("expected a list of texts, got a single string; wrap it in a list")
+    checked = list(texts)
+    for i, text in enumerate(checked):
+        if not isinstance(text, str):
+            raise InputTextError(f"text {i} is {type(text).__name__}, expected a string")
+    return checked
+
+
+def fit_head(X: Any, y: Sequence[str], C: float, class_weight: str | None) -> LogisticRegression:
+    """A multinomial logistic regression head (lbfgs), deterministic for a given input."""
+    return LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, tol=1e-4).fit(X, y)
+
+
+def head_logits(head: LogisticRegression, X: Any, labels: Sequence[str]) -> np.ndarray:
+    """Decision values of a head with columns in `labels` order."""
+    order = [list(head.classes_).index(label) for label in labels]
+    return np.asarray(head.decision_function(X))[:, order]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class StanceSentimentModel(BaseEstimator):
+    """Stance (support/oppose/neutral) and sentiment (positive/negative/neutral) of statements.
+
+    The sentiment head sees the shared n-gram features plus, with `use_vader`, VADER's four
+    lexicon scores scaled by `vader_weight`.
+    """
+
+    def __init__(
+        self,
+        word_ngram_range: tuple[int, int] = (1, 3),
+        char_ngram_range: tuple[int, int] | None = (2, 5),
+        mark_negation: bool = True,
+        min_df: int = 1,
+        stance_C: float = 4.0,
+        sentiment_C: float = 4.0,
+        class_weight: str | None = "balanced",
+        use_vader: bool = True,
+        vader_weight: float = 1.0,
+        stance_temperature: float = 1.0,
+        sentiment_temperature: float = 1.0,
+    ) -> None:
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.mark_negation = mark_negation
+        self.min_df = min_df
+        self.stance_C = stance_C
+        self.sentiment_C = sentiment_C
+        self.class_weight = class_weight
+        self.use_vader = use_vader
+        self.vader_weight = vader_weight
+        self.stance_temperature = stance_temperature
+        self.sentiment_temperature = sentiment_temperature
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def make_features(self) -> TextFeatures:
+        return TextFeatures(
+            word_ngram_range=self.word_ngram_range,
+            char_ngram_range=self.char_ngram_range,
+            mark_negation=self.mark_negation,
+            min_df=self.min_df,
+        )
+
+    def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
+        """Shared features, plus the weighted VADER columns when the model uses them."""
+        if not self.use_vader:
+            return X
+        tone = VaderTone().transform(texts) * np.float32(self.vader_weight)
+        return sp.hstack([X, sp.csr_matrix(tone)], format="csr")
+
+    def fit(
+        self, texts: Sequence[str], stance: Sequence[str], sentiment: Sequence[str]
+    ) -> StanceSentimentModel:
+        texts = check_texts(texts)
+        self.features_ = self.make_features().fit(texts)
+        X = self.features_.transform(texts)
+        self.stance_head_ = fit_head(X, stance, self.stance_C, self.class_weight)
+        self.sentiment_head_ = fit_head(
+            self.sentiment_matrix(X, texts), sentiment, self.sentiment_C, self.class_weight
+        )
+        return self
+
+    # -- prediction ----------------------------------------------------------------------
+
+    def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities, columns in `STANCE_LABELS` and `SENTIMENT_LABELS` order."""
+        texts = check_texts(texts)
+        if not texts:
+            return np.empty((0, 3)), np.empty((0, 3))
+        X = self.features_.transform(texts)
+        stance = head_logits(self.stance_head_, X, STANCE_LABELS) / self.stance_temperature
+        sentiment = (
+            head_logits(self.sentiment_head_, self.sentiment_matrix(X, texts), SENTIMENT_LABELS)
+            / self.sentiment_temperature
+        )
+        return softmax(stance), softmax(sentiment)
+
+    def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
+        """Per text: `stance` and `sentiment`, each {label, score, probabilities}.
+
+        The stance score is P(support) - P(oppose); the sentiment score P(positive) - P(negative).
+        """
+        stance, sentiment = self.predict_proba(texts)
+        return [
+            {
+                "stance": describe(stance[i], STANCE_LABELS),
+                "sentiment": describe(sentiment[i], SENTIMENT_LABELS),
+            }
+            for i in range(len(stance))
+        ]
+
+    # -- explanation ---------------------------------------------------------------------
+
+    def explain(self, text: str, k: int = 5) -> dict[str, dict[str, Any]]:
+        """The k features that pushed hardest toward and against each head's predicted label.
+
+        A feature's weight is its exact contribution to the predicted label's centred
+        log-probability, log p(label) - mean over labels of log p; the weights of every
+        feature plus `bias` sum to that value. Character n-grams are credited to the words
+        they occur in, so the features listed are words and word n-grams.
+        """
+        [text] = check_texts([text])
+        X = self.features_.transform([text])
+        prediction = self.predict([text])[0]
+        out: dict[str, dict[str, Any]] = {}
+        for head_name, head, Xh, temperature in (
+            ("stance", self.stance_head_, X, self.stance_temperature),
+            (
+                "sentiment",
+                self.sentiment_head_,
+                self.sentiment_matrix(X, [text]),
+                self.sentiment_temperature,
+            ),
+        ):
+            label = prediction[head_name]["label"]
+            contributions, bias = self._contributions(head, Xh, label, temperature, text)
+            ranked = sorted(contributions.items(), key=lambda item: item[1])
+            toward = [
+                {"feature": f, "weight": round(w, 6)} for f, w in reversed(ranked[-k:]) if w > 0
+            ]
+            against = [{"feature": f, "weight": round(w, 6)} for f, w in ranked[:k] if w < 0]
+            out[head_name] = {
+                "label": label,
+                "toward": toward,
+                "against": against,
+                "bias": round(bias, 6),
+                "all": contributions,
+            }
+        return out
+
+    def _contributions(
+        self, head: LogisticRegression, Xh: sp.csr_matrix, label: str, temperature: float, text: str
+    ) -> tuple[dict[str, float], float]:
+        classes = list(head.classes_)
+        c = classes.index(label)
+        direction = (head.coef_[c] - head.coef_.mean(axis=0)) / temperature
+        bias = float((head.intercept_[c] - head.intercept_.mean()) / temperature)
+        row = Xh.getrow(0).tocoo()
+        words, chars = self.features_.feature_names()
+        n_word = len(words)
+        n_char = len(chars) if chars is not None else 0
+        contributions: dict[str, float] = {}
+        char_weights: dict[str, float] = {}
+        for j, value in zip(row.col, row.data, strict=True):
+            weight = float(value * direction[j])
+            if j < n_word:
+                name = words[j]
+                contributions[name] = contributions.get(name, 0.0) + weight
+            elif j < n_word + n_char:
+                char_weights[chars[j - n_word]] = weight
+            else:
+                name = VaderTone.names[j - n_word - n_char]
+                contributions[name] = contributions.get(name, 0.0) + weight
+        for word, weight in credit_char_ngrams(char_weights, text, self.char_ngram_range).items():
+            contributions[word] = contributions.get(word, 0.0) + weight
+        return contributions, bias
+
+
+def credit_char_ngrams(
+    char_weights: dict[str, float], text: str, ngram_range: tuple[int, int] | None
+) -> dict[str, float]:
+    """Split each character n-gram's weight over the words it occurs in (by occurrence count)."""
+    if not char_weights or ngram_range is None:
+        return {}
+    low, high = ngram_range
+    occurrences: dict[str, list[str]] = {}
+    for word in normalize(text).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            for i in range(max(len(padded) - n + 1, 1)):
+                occurrences.setdefault(padded[i : i + n], []).append(word)
+            if len(padded) < n:
+                break
+    credited: dict[str, float] = {}
+    for gram, weight in char_weights.items():
+        owners = occurrences.get(gram)
+        if not owners:
+            credited[gram] = credited.get(gram, 0.0) + weight
+            continue
+        share = weight / len(owners)
+        for word in owners:
+            credited[word] = credited.get(word, 0.0) + share
+    return credited
+
+
+def describe(probabilities: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """{label, score, probabilities} for one row; score = P(first label) - P(second label)."""
+    probs = {label: float(p) for label, p in zip(labels, probabilities, strict=True)}
+    return {
+        "label": labels[int(np.argmax(probabilities))],
+        "score": probs[labels[0]] - probs[labels[1]],
+        "probabilities": probs,
+    }

@@ -1,0 +1,78 @@
+"""Text normalisation shared by every feature: what the model sees of a statement."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
+_CONTRACTIONS = (
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"\bain't\b"), "is not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"\bcannot\b"), "can not"),
+)
+_SPACES = re.compile(r"\s+")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+NEGATORS = frozenset(
+    {"not", "no", "never", "nor", "neither", "without", "nobody", "nothing", "none", "against"}
+)
+
+
+def _split_hashtag(match: re.Match[str]) -> str:
+    return " " + _CAMEL.sub(" ", match.group(1)).replace("_", " ") + " "
+
+
+def normalize(text: str) -> str:
+    """Lower-case, unify quotes and contractions, and reduce URLs, mentions and hashtags.
+
+    `#UkraineInNATO` becomes `ukraine in nato`, so a hashtag shares features with prose.
+    """
+    text = _SURROGATES.sub(" ", text)
+    text = _CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    text = _URL.sub(" url ", text)
+    text = _MENTION.sub(" @user ", text)
+    text = _HASHTAG.sub(_split_hashtag, text)
+    text = text.lower()
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    return _SPACES.sub(" ", text).strip()
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[?!]")
+_CLAUSE_END = frozenset({"?", "!"})
+
+
+def tokenize(normalized: str, mark_negation: bool = False) -> list[str]:
+    """Word tokens of a normalised text; `?` and `!` are tokens too.
+
+    With `mark_negation`, the up to three tokens after a negator carry a `neg_` prefix,
+    so "not ready" and "ready" are distinct features (the negator itself is kept).
+    """
+    tokens = _TOKEN.findall(normalized)
+    if not mark_negation:
+        return tokens
+    marked: list[str] = []
+    scope = 0
+    for token in tokens:
+        if token in _CLAUSE_END:
+            scope = 0
+            marked.append(token)
+        elif token in NEGATORS:
+            scope = 3
+            marked.append(token)
+        elif scope:
+            scope -= 1
+            marked.append("neg_" + token)
+        else:
+            marked.append(token)
+    return marked

@@ -1,0 +1,5 @@
+"""`python -m training` runs the `stance` command."""
+
+from training.cli import console
+
+console()

@@ -1,0 +1,139 @@
+"""The `stance` command: a thin layer over the library that turns failures into clean messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from model.errors import ModelError
+from model.store import ModelStore
+from training.dataset import DatasetError, load_labelled_csv
+from training.metrics import format_report
+from training.search import TrainingError
+from training.train import (
+    DEFAULT_CHALLENGE,
+    DEFAULT_DATA,
+    DEFAULT_QUALITY_FLOOR,
+    QualityFloorError,
+    TrainConfig,
+    evaluate_labelled,
+    train,
+)
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _model_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="model directory (default: $STANCE_MODEL_DIR or model/artifacts)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stance",
+        description="Stance and sentiment of statements on Ukraine's NATO accession.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("train", help="train a new model version and make it current")
+    p.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="labelled CSV (default: the bundled corpus)"
+    )
+    p.add_argument(
+        "--out",
+        "--model-dir",
+        dest="model_dir",
+        type=Path,
+        default=None,
+        help="model directory to write the version into (default: model/artifacts)",
+    )
+    p.add_argument(
+        "--challenge",
+        type=Path,
+        default=None,
+        help="labelled CSV evaluated after training, never trained on "
+        "(default: the bundled challenge set when training on the bundled corpus)",
+    )
+    p.add_argument(
+        "--quality-floor",
+        type=float,
+        default=DEFAULT_QUALITY_FLOOR,
+        help="minimum cross-validated stance macro-F1 to make the model current "
+        f"(default: {DEFAULT_QUALITY_FLOOR})",
+    )
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the folds (default: 0)")
+
+    p = commands.add_parser("evaluate", help="score a labelled CSV with the current model")
+    p.add_argument(
+        "--data", type=Path, required=True, help="labelled CSV (text, stance, sentiment)"
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--version", default=None, help="model version (default: current)")
+    _model_dir_option(p)
+
+    p = commands.add_parser("info", help="print the current model's metadata")
+    p.add_argument("--version", default=None, help="model version (default: current)")
+    _model_dir_option(p)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    challenge = args.challenge
+    if challenge is None and args.data == DEFAULT_DATA and DEFAULT_CHALLENGE.exists():
+        challenge = DEFAULT_CHALLENGE
+    config = TrainConfig(
+        data=args.data,
+        model_dir=args.model_dir,
+        challenge=challenge,
+        quality_floor=args.quality_floor,
+        folds=args.folds,
+        seed=args.seed,
+    )
+    train(config)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    quotes = load_labelled_csv(args.data)
+    model = ModelStore(args.model_dir).load(args.version)
+    metrics = evaluate_labelled(model, quotes)
+    if args.json:
+        print(json.dumps({"model": model.version, "data": str(args.data), "metrics": metrics}))
+    else:
+        print(format_report(f"model {model.version} on {args.data}", metrics))
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    print(json.dumps(ModelStore(args.model_dir).read_metadata(args.version), indent=2))
+    return 0
+
+
+COMMANDS = {"train": run_train, "evaluate": run_evaluate, "info": run_info}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (DatasetError, ModelError, TrainingError, QualityFloorError) as exc:
+        print(f"stance {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"stance {args.command}: interrupted; nothing was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def console() -> None:
+    """Entry point of the `stance` console script."""
+    sys.exit(main())

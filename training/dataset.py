@@ -1,0 +1,166 @@
+"""Reading and validating a labelled CSV of quotes: every problem found, with its line number."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.labels import SENTIMENT_LABELS, STANCE_LABELS
+
+REQUIRED_COLUMNS = ("text", "stance", "sentiment")
+MAX_PROBLEMS_SHOWN = 50
+_SPACES = re.compile(r"\s+")
+
+
+class DatasetError(Exception):
+    """The data cannot be trained on; `problems` lists every reason, with line numbers."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        lines = "\n".join(f"  - {p}" for p in shown)
+        if more:
+            lines += f"\n  ... and {more} more"
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{source}: {len(problems)} {noun} found, nothing was trained:\n{lines}")
+
+
+@dataclass(frozen=True)
+class LabelledQuotes:
+    """Validated rows: parallel lists of texts and labels, plus provenance of the file."""
+
+    texts: list[str]
+    stance: list[str]
+    sentiment: list[str]
+    sha256: str
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            "stance": {label: self.stance.count(label) for label in STANCE_LABELS},
+            "sentiment": {label: self.sentiment.count(label) for label in SENTIMENT_LABELS},
+        }
+
+
+def normalized_key(text: str) -> str:
+    """The form two texts share when they count as duplicates: case and spacing ignored."""
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def decode_utf8(raw: bytes, problems: list[str]) -> str:
+    """UTF-8 text (a BOM is dropped); each undecodable line is recorded as a problem."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"line {number}: bytes that are not UTF-8 at column {exc.start + 1} "
+                "(save the file as UTF-8)"
+            )
+    return body.decode("utf-8", errors="replace")
+
+
+def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:
+    """Validate `raw` CSV bytes; raises `DatasetError` listing every problem."""
+    problems: list[str] = []
+    text = decode_utf8(raw, problems)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise DatasetError(source, [*problems, f"line 1: malformed CSV header ({exc})"]) from exc
+    if header is None:
+        raise DatasetError(source, [*problems, "the file is empty (expected a header row)"])
+    columns = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise DatasetError(
+            source,
+            [
+                *problems,
+                f"line 1: missing required column(s) {', '.join(missing)}; "
+                f"found {', '.join(repr(c) for c in header) or 'none'} "
+                f"(required: {', '.join(REQUIRED_COLUMNS)})",
+            ],
+        )
+    at = {name: columns.index(name) for name in REQUIRED_COLUMNS}
+    texts: list[str] = []
+    stances: list[str] = []
+    sentiments: list[str] = []
+    first_seen: dict[str, int] = {}
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"line {start}: malformed CSV ({exc}); check quotes around the text")
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                f"line {start}: {len(row)} fields, expected {len(header)} like the header "
+                "(quote texts that contain commas)"
+            )
+            continue
+        quote = row[at["text"]].strip()
+        stance = row[at["stance"]].strip().lower()
+        sentiment = row[at["sentiment"]].strip().lower()
+        if not quote:
+            problems.append(f"line {start}: empty text")
+        if stance not in STANCE_LABELS:
+            problems.append(
+                f"line {start}: unknown stance {row[at['stance']]!r} "
+                f"(expected one of {', '.join(STANCE_LABELS)})"
+            )
+        if sentiment not in SENTIMENT_LABELS:
+            problems.append(
+                f"line {start}: unknown sentiment {row[at['sentiment']]!r} "
+                f"(expected one of {', '.join(SENTIMENT_LABELS)})"
+            )
+        if quote:
+            key = normalized_key(quote)
+            if key in first_seen:
+                problems.append(f"line {start}: duplicate text (same as line {first_seen[key]})")
+            else:
+                first_seen[key] = start
+        texts.append(quote)
+        stances.append(stance)
+        sentiments.append(sentiment)
+    if not texts and not problems:
+        problems.append("no data rows after the header")
+    if problems:
+        raise DatasetError(source, problems)
+    return LabelledQuotes(texts, stances, sentiments, hashlib.sha256(raw).hexdigest(), source)
+
+
+def load_labelled_csv(path: Path | str) -> LabelledQuotes:
+    """Read and validate a labelled CSV file (see `parse_labelled_csv`)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DatasetError(str(path), ["file not found"]) from exc
+    except IsADirectoryError as exc:
+        raise DatasetError(str(path), ["is a directory, expected a CSV file"]) from exc
+    except PermissionError as exc:
+        raise DatasetError(str(path), ["permission denied"]) from exc
+    return parse_labelled_csv(raw, str(path))

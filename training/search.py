@@ -1,0 +1,150 @@
+"""Hyperparameter choice by stratified cross-validation, and temperature calibration.
+
+Each fold fits the shared text features once and then every candidate C of both heads on
+them, so the search costs a few feature fits, not one per candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.optimize import minimize_scalar
+from sklearn.model_selection import StratifiedKFold
+
+from model.classifier import StanceSentimentModel, fit_head, head_logits, softmax
+from model.labels import SENTIMENT_LABELS, STANCE_LABELS
+from training.metrics import head_metrics
+
+C_GRID: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+@dataclass
+class SearchResult:
+    """The chosen parameters and out-of-fold evidence for them."""
+
+    params: dict[str, Any]
+    folds: int
+    oof_stance: list[str]
+    oof_sentiment: list[str]
+    scores: dict[str, dict[str, float]]  # head -> {C: out-of-fold macro-F1}
+    log_loss: dict[str, dict[str, float]]  # head -> {"raw": ..., "calibrated": ...}
+
+
+class TrainingError(Exception):
+    """The data is valid but cannot train a model (for example too few rows of a label)."""
+
+
+def choose_folds(stance: Sequence[str], sentiment: Sequence[str], wanted: int) -> int:
+    """Folds for stratified CV: `wanted`, or fewer when a label has fewer rows."""
+    smallest = min(
+        min(list(stance).count(label) for label in STANCE_LABELS),
+        min(list(sentiment).count(label) for label in SENTIMENT_LABELS),
+    )
+    if smallest < 2:
+        counts = {label: list(stance).count(label) for label in STANCE_LABELS} | {
+            label: list(sentiment).count(label) for label in SENTIMENT_LABELS
+        }
+        short = ", ".join(f"{label} ({n})" for label, n in counts.items() if n < 2)
+        raise TrainingError(
+            f"every label needs at least 2 rows for cross-validation; too few: {short}"
+        )
+    return min(wanted, smallest)
+
+
+def _fold_logits(
+    base: StanceSentimentModel,
+    texts: list[str],
+    stance: np.ndarray,
+    sentiment: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    grid: Sequence[float],
+) -> tuple[np.ndarray, dict[float, np.ndarray], dict[float, np.ndarray]]:
+    features = base.make_features().fit([texts[i] for i in train])
+    X = features.transform(texts)
+    Xs = base.sentiment_matrix(X, texts)
+    stance_out, sentiment_out = {}, {}
+    for C in grid:
+        head = fit_head(X[train], stance[train], C, base.class_weight)
+        stance_out[C] = head_logits(head, X[test], STANCE_LABELS)
+        head = fit_head(Xs[train], sentiment[train], C, base.class_weight)
+        sentiment_out[C] = head_logits(head, Xs[test], SENTIMENT_LABELS)
+    return test, stance_out, sentiment_out
+
+
+def fit_temperature(logits: np.ndarray, gold_index: np.ndarray) -> float:
+    """The T that minimises the log loss of softmax(logits / T) (temperature scaling)."""
+
+    def nll(log_t: float) -> float:
+        probs = softmax(logits / np.exp(log_t))
+        return float(-np.mean(np.log(probs[np.arange(len(gold_index)), gold_index] + 1e-12)))
+
+    best = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
+    return float(np.exp(best.x))
+
+
+def log_loss(logits: np.ndarray, gold_index: np.ndarray, temperature: float) -> float:
+    probs = softmax(logits / temperature)
+    return float(-np.mean(np.log(probs[np.arange(len(gold_index)), gold_index] + 1e-12)))
+
+
+def cross_validate(
+    texts: list[str],
+    stance: Sequence[str],
+    sentiment: Sequence[str],
+    base_params: dict[str, Any] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    grid: Sequence[float] = C_GRID,
+    n_jobs: int = -1,
+) -> SearchResult:
+    """Choose each head's C by out-of-fold macro-F1, then its temperature by log loss."""
+    base = StanceSentimentModel(**(base_params or {}))
+    stance_arr, sentiment_arr = np.asarray(stance), np.asarray(sentiment)
+    folds = choose_folds(stance, sentiment, folds)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    # Stratify on the joint label so both heads see every class in every fold where possible.
+    joint = np.char.add(np.char.add(stance_arr.astype(str), "|"), sentiment_arr.astype(str))
+    strata = joint if min(np.unique(joint, return_counts=True)[1]) >= folds else stance_arr
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_logits)(base, texts, stance_arr, sentiment_arr, train, test, grid)
+        for train, test in splitter.split(texts, strata)
+    )
+    n = len(texts)
+    chosen: dict[str, Any] = {}
+    oof_labels: dict[str, list[str]] = {}
+    scores: dict[str, dict[str, float]] = {}
+    losses: dict[str, dict[str, float]] = {}
+    for head, labels, gold, slot in (
+        ("stance", STANCE_LABELS, stance_arr, 1),
+        ("sentiment", SENTIMENT_LABELS, sentiment_arr, 2),
+    ):
+        oof = {C: np.zeros((n, len(labels))) for C in grid}
+        for result in results:
+            test = result[0]
+            for C in grid:
+                oof[C][test] = result[slot][C]
+        scores[head] = {
+            str(C): head_metrics(gold, [labels[i] for i in oof[C].argmax(axis=1)], labels)[
+                "macro_f1"
+            ]
+            for C in grid
+        }
+        best_C = max(grid, key=lambda C: (scores[head][str(C)], -C))
+        gold_index = np.array([labels.index(g) for g in gold])
+        temperature = fit_temperature(oof[best_C], gold_index)
+        chosen[f"{head}_C"] = best_C
+        chosen[f"{head}_temperature"] = temperature
+        oof_labels[head] = [labels[i] for i in oof[best_C].argmax(axis=1)]
+        losses[head] = {
+            "raw": log_loss(oof[best_C], gold_index, 1.0),
+            "calibrated": log_loss(oof[best_C], gold_index, temperature),
+        }
+    params = {**base.get_params(), **chosen}
+    return SearchResult(
+        params, folds, oof_labels["stance"], oof_labels["sentiment"], scores, losses
+    )

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from model.batch import default_jobs
+from model.batch_files import BatchInterrupted, score_file
 from model.errors import ModelError
 from model.store import ModelStore
 from training.dataset import DatasetError, load_labelled_csv
@@ -81,6 +83,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
+    p = commands.add_parser(
+        "score",
+        help="score a CSV or JSON Lines file of statements",
+        description="Adds stance and sentiment columns to every row, in order; rows that cannot "
+        "be scored keep their place with the reason in the `error` column.",
+    )
+    p.add_argument("input", help="CSV or .jsonl file, or - for stdin")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="output file, or - for stdout (default: INPUT with .scored before the suffix)",
+    )
+    p.add_argument(
+        "--text-column",
+        default=None,
+        help="column holding the statement (default: the first of text, quote, statement)",
+    )
+    p.add_argument(
+        "--prefix", default="", help="prefix for the added column names, to avoid collisions"
+    )
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--explain", action="store_true", help="add the top features of each decision")
+    p.add_argument(
+        "--encoding", default="utf-8", help="input encoding (default: utf-8, BOM allowed)"
+    )
+    p.add_argument("--chunk-rows", type=int, default=2000, help="rows per chunk (default: 2000)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    p.add_argument("--version", default=None, help="model version (default: current)")
+    _model_dir_option(p)
+
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
@@ -119,7 +152,40 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": run_train, "evaluate": run_evaluate, "info": run_info}
+def run_score(args: argparse.Namespace) -> int:
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    if jobs < 1 or args.chunk_rows < 1:
+        print("stance score: error: --jobs and --chunk-rows must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    model = ModelStore(args.model_dir).load(args.version)
+    show = not args.quiet
+    try:
+        result = score_file(
+            model,
+            args.input,
+            args.output,
+            args.text_column,
+            args.prefix,
+            args.explain,
+            jobs,
+            args.encoding,
+            args.chunk_rows,
+            progress=show and sys.stderr.isatty(),
+        )
+    except OSError as exc:
+        target = args.output or "the output"
+        print(
+            f"stance score: error: {exc.strerror or exc} while writing; "
+            f"nothing was written under {target}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if show:
+        print(result.summary_line(), file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"train": run_train, "evaluate": run_evaluate, "score": run_score, "info": run_info}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, ModelError, TrainingError, QualityFloorError) as exc:
         print(f"stance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BatchInterrupted as exc:
+        print(f"stance {args.command}: {exc}; no output file was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print(f"stance {args.command}: interrupted; nothing was changed", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -1,0 +1,39 @@
+"""The Flask app factory: settings, the verified model, blueprints, JSON errors, telemetry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from service import batch, meta, scoring
+from service.config import DEFAULTS, from_environment
+from service.errors import register_error_handlers
+from service.model_holder import ModelHolder
+from service.telemetry import Metrics, install_request_telemetry
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service. Settings: defaults, then `STANCE_*` variables, then `config`.
+
+    The model is loaded and verified here (never at import); a missing or broken model
+    raises `model.errors.ModelError` with a message that says what to do.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(from_environment())
+    if config:
+        app.config.from_mapping(config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_JSON_BYTES"]
+    app.json.sort_keys = False  # keep fields in the documented order
+    app.extensions["stance_model"] = ModelHolder(
+        app.config["MODEL_DIR"], app.config["MODEL_VERSION"]
+    )
+    metrics = Metrics()
+    app.extensions["stance_metrics"] = metrics
+    install_request_telemetry(app, metrics)
+    register_error_handlers(app)
+    for blueprint in (scoring.bp, batch.bp, meta.bp):
+        app.register_blueprint(blueprint)
+    return app

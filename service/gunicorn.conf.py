@@ -1,0 +1,73 @@
+"""gunicorn settings for `make serve`; every value can be overridden on the command line.
+
+The master verifies the model once at start and on every HUP, and pins the verified version
+in STANCE_MODEL_VERSION for the workers it forks: a model that fails verification is refused
+with a log line, and the workers go on serving the version that was good.
+"""
+
+import os
+import sys
+import tempfile
+
+bind = os.environ.get("STANCE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("STANCE_WORKERS", "2"))
+worker_class = "sync"
+timeout = int(os.environ.get("STANCE_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 0
+pidfile = os.environ.get("STANCE_PIDFILE", "/tmp/stance-gunicorn.pid")
+accesslog = None  # the app logs one structured line per request
+errorlog = "-"
+loglevel = os.environ.get("STANCE_LOG_LEVEL", "info")
+limit_request_line = 8190
+limit_request_fields = 100
+forwarded_allow_ips = os.environ.get("STANCE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Prometheus multi-process mode: each worker writes its samples here, /metrics sums them.
+# Set before any worker imports prometheus_client; kept across HUP (this file is re-read).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stance-metrics-")
+
+
+def _verify_current(server, previous):
+    from model.errors import ModelError
+    from model.store import ModelStore
+
+    store = ModelStore()
+    try:
+        model = store.load()
+    except ModelError as exc:
+        if previous is None:
+            server.log.error("cannot start: %s", exc)
+            sys.exit(1)
+        server.log.error("reload refused, still serving model %s: %s", previous, exc)
+        return previous
+    if model.version != previous:
+        server.log.info("model %s verified; workers will serve it", model.version)
+    return model.version
+
+
+def on_starting(server):
+    os.environ["STANCE_MODEL_VERSION"] = _verify_current(server, None)
+
+
+def on_reload(server):
+    os.environ["STANCE_MODEL_VERSION"] = _verify_current(
+        server, os.environ.get("STANCE_MODEL_VERSION")
+    )
+
+
+def post_worker_init(worker):
+    """Route the app's loggers (`stance.*`) through gunicorn's error log."""
+    import logging
+
+    app_log = logging.getLogger("stance")
+    app_log.handlers = list(worker.log.error_log.handlers)
+    app_log.setLevel(logging.INFO)
+    app_log.propagate = False
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,337 @@
+"""The OpenAPI 3.1 description of the service, and a small HTML page that renders it."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_responses(*statuses: int) -> dict[str, Any]:
+    reasons = {
+        400: "Malformed JSON, wrong types, or a bad query parameter.",
+        413: "Body, batch or upload too large.",
+        415: "Wrong Content-Type.",
+        422: "Empty text, missing or unknown fields, or an unreadable CSV.",
+    }
+    return {
+        str(s): {"description": reasons[s], "content": {"application/json": {"schema": ERROR}}}
+        for s in statuses
+    }
+
+
+def openapi_document(config: Any) -> dict[str, Any]:
+    """The API contract, with the limits this server was configured with."""
+    max_texts, max_chars = config["MAX_TEXTS"], config["MAX_CHARS"]
+    explain_param = {
+        "name": "explain",
+        "in": "query",
+        "required": False,
+        "description": "Add, per result, the n-grams that pushed hardest toward and against each label.",
+        "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+    }
+    text = {
+        "type": "string",
+        "minLength": 1,
+        "description": f"Scored on its first {max_chars} characters.",
+    }
+    probabilities = {
+        "type": "object",
+        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+    }
+    head = {
+        "type": "object",
+        "required": ["label", "score", "probabilities"],
+        "properties": {
+            "label": {"type": "string"},
+            "score": {"type": "number", "minimum": -1, "maximum": 1},
+            "probabilities": probabilities,
+        },
+    }
+    feature_list = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["feature", "weight"],
+            "properties": {"feature": {"type": "string"}, "weight": {"type": "number"}},
+        },
+    }
+    explanation_head = {
+        "type": "object",
+        "required": ["label", "toward", "against", "bias"],
+        "properties": {
+            "label": {"type": "string"},
+            "toward": feature_list,
+            "against": feature_list,
+            "bias": {"type": "number"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Ukraine-NATO stance and sentiment API",
+            "version": "1",
+            "description": "Scores political statements for their stance on Ukraine's accession to "
+            "NATO (support, oppose, neutral) and their tone (positive, negative, neutral).",
+        },
+        "paths": {
+            "/v1/score": {
+                "post": {
+                    "summary": "Score one statement or a batch",
+                    "operationId": "score",
+                    "parameters": [explain_param],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ScoreRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One result per statement, in input order.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ScoreResponse"}
+                                }
+                            },
+                        },
+                        **_error_responses(400, 413, 415, 422),
+                    },
+                }
+            },
+            "/v1/score/csv": {
+                "post": {
+                    "summary": "Score a CSV file; the same CSV comes back with scoring columns",
+                    "operationId": "scoreCsv",
+                    "parameters": [
+                        explain_param,
+                        {
+                            "name": "text_column",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Column holding the statement (default: text, quote or statement).",
+                        },
+                        {
+                            "name": "prefix",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Prefix for the added column names.",
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Every input row, in order, with stance, stance_score, "
+                            "stance_p_support, stance_p_oppose, stance_p_neutral, sentiment, sentiment_score, "
+                            "sentiment_p_positive, sentiment_p_negative, sentiment_p_neutral and error columns.",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        **_error_responses(400, 413, 415, 422),
+                    },
+                }
+            },
+            "/v1/model": {
+                "get": {
+                    "summary": "The served model's metadata",
+                    "operationId": "model",
+                    "responses": {
+                        "200": {
+                            "description": "Version, creation time, labels, parameters and metrics.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["version", "created_at", "labels"],
+                                        "properties": {
+                                            "version": {"type": "string"},
+                                            "created_at": {"type": "string"},
+                                            "labels": {"type": "object"},
+                                            "cv_metrics": {"type": "object"},
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "The process is alive",
+                    "operationId": "healthz",
+                    "responses": {
+                        "200": {
+                            "description": "Alive.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "A verified model is loaded",
+                    "operationId": "readyz",
+                    "responses": {
+                        "200": {
+                            "description": "Ready.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "503": {
+                            "description": "Not ready.",
+                            "content": {"application/json": {"schema": ERROR}},
+                        },
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "operationId": "metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Text exposition format.",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "ScoreRequest": {
+                    "description": "Exactly one of text, texts or quotes.",
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["text"],
+                            "additionalProperties": False,
+                            "properties": {"text": text},
+                        },
+                        {
+                            "type": "object",
+                            "required": ["texts"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "texts": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": max_texts,
+                                    "items": text,
+                                }
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["quotes"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "quotes": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": max_texts,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["text"],
+                                        "properties": {
+                                            "id": {"type": ["string", "integer"]},
+                                            "text": text,
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                    ],
+                },
+                "ScoreResponse": {
+                    "type": "object",
+                    "required": ["model", "results"],
+                    "properties": {
+                        "model": {
+                            "type": "object",
+                            "required": ["version"],
+                            "properties": {"version": {"type": "string"}},
+                        },
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["stance", "sentiment", "truncated"],
+                                "properties": {
+                                    "id": {"type": ["string", "integer"]},
+                                    "stance": head,
+                                    "sentiment": head,
+                                    "truncated": {"type": "boolean"},
+                                    "explanation": {
+                                        "type": "object",
+                                        "properties": {
+                                            "stance": explanation_head,
+                                            "sentiment": explanation_head,
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+def docs_page(document: dict[str, Any]) -> str:
+    """A self-contained HTML page listing every operation (no scripts, no external assets)."""
+    rows = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            statuses = ", ".join(operation["responses"])
+            rows.append(
+                f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
+                f"<td>{html.escape(operation['summary'])}</td><td>{statuses}</td></tr>"
+            )
+    example = html.escape(
+        'curl -s localhost:8000/v1/score -H "Content-Type: application/json" '
+        '-d \'{"text": "Ukraine belongs in NATO."}\''
+    )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{html.escape(document['info']['title'])}</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:.3em .8em;"
+        "border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>{html.escape(document['info']['title'])}</h1><p>{html.escape(document['info']['description'])}</p>"
+        "<table><tr><th>operation</th><th>what it does</th><th>statuses</th></tr>"
+        + "".join(rows)
+        + f"</table><h2>Example</h2><pre>{example}</pre>"
+        '<p>Errors always have the shape <code>{"error": {"code": ..., "message": ...}}</code>. '
+        'The full contract is at <a href="/openapi.json">/openapi.json</a>.</p></body></html>'
+    )

@@ -24,7 +24,7 @@ class WordNgrams:
     def __call__(self, normalized: str) -> list[str]:
         tokens = tokenize(normalized, self.mark_negation)
         low, high = self.ngram_range
-        grams = tokens if low == 1 else []
+        grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
             grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         return grams

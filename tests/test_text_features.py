@@ -1,0 +1,80 @@
+"""Text normalisation, tokenisation and the shared feature step."""
+
+import numpy as np
+import pytest
+
+from model.features import TextFeatures, VaderTone, WordNgrams
+from model.text import normalize, tokenize
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("#UkraineInNATO now", "ukraine in nato now"),
+        ("#NoToNATO!", "no to nato !"),
+        ("We don't oppose it", "we do not oppose it"),
+        ("Kyiv won't wait", "kyiv will not wait"),
+        ("They can't say no", "they can not say no"),
+        ("It cannot happen", "it can not happen"),
+        ("Kyiv’s bid", "kyiv's bid"),
+        ("see https://example.org/x?y=1 now", "see url now"),
+        ("@NATO_Spokes said", "@user said"),
+        ("  many\n\tspaces  ", "many spaces"),
+        ("ＮＡＴＯ", "nato"),
+    ],
+)
+def test_normalize_maps_surface_variants_to_one_form(raw, expected):
+    """Hashtags, contractions, curly quotes, URLs, mentions, spacing and width are unified."""
+    assert expected == normalize(raw)
+
+
+def test_normalize_removes_lone_surrogates_and_control_characters():
+    """Text that cannot be encoded, or carries control bytes, still normalises to plain text."""
+    assert "a b c" == normalize("a\ud800b\x00c")
+
+
+def test_tokenize_marks_the_three_tokens_after_a_negator():
+    """With negation marking, tokens in a negation scope get a neg_ prefix until the scope ends."""
+    tokens = tokenize("we do not support this bid at all", mark_negation=True)
+    assert ["we", "do", "not", "neg_support", "neg_this", "neg_bid", "at", "all"] == tokens
+
+
+def test_tokenize_ends_negation_scope_at_a_question_mark():
+    """A question mark closes the negation scope."""
+    assert ["no", "?", "yes"] == tokenize("no ? yes", mark_negation=True)
+
+
+def test_word_ngrams_produce_unigrams_to_trigrams():
+    """The analyzer yields every 1- to 3-gram of the tokens, in order of n."""
+    grams = WordNgrams((1, 3), mark_negation=False)("kyiv joins nato")
+    assert ["kyiv", "joins", "nato", "kyiv joins", "joins nato", "kyiv joins nato"] == grams
+
+
+def test_text_features_put_word_columns_before_character_columns():
+    """The feature matrix has every word n-gram column, then every character n-gram column."""
+    features = TextFeatures(word_ngram_range=(1, 1), char_ngram_range=(2, 2)).fit(["ab cd"])
+    words, chars = features.feature_names()
+    assert ["ab", "cd"] == list(words)
+    assert len(words) + len(chars) == features.transform(["ab cd"]).shape[1]
+
+
+def test_text_features_without_character_ngrams():
+    """char_ngram_range=None keeps only the word columns."""
+    features = TextFeatures(char_ngram_range=None).fit(["one two", "two three"])
+    words, chars = features.feature_names()
+    assert chars is None
+    assert len(words) == features.transform(["one"]).shape[1]
+
+
+def test_text_features_ignore_unseen_words():
+    """A text made only of unseen words gives an all-zero row, not an error."""
+    features = TextFeatures(char_ngram_range=None).fit(["alpha beta"])
+    assert 0 == features.transform(["gamma delta"]).nnz
+
+
+def test_vader_tone_scores_polarity_in_range():
+    """VADER's compound score is positive for praise and negative for anger, within [-1, 1]."""
+    scores = VaderTone().transform(["What a wonderful, hopeful day!", "This is a disgusting betrayal."])
+    assert scores[0, 0] > 0.3
+    assert scores[1, 0] < -0.3
+    assert np.all(np.abs(scores) <= 1.0)

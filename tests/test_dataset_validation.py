@@ -31,7 +31,11 @@ def test_optional_and_unknown_columns_are_ignored_and_order_is_free():
     """Extra columns and any column order are fine; labels are case- and space-insensitive."""
     raw = b"id,speaker,sentiment,text,stance,whatever\n1,X, Positive ,Yes to NATO,SUPPORT,z\n"
     quotes = parse_labelled_csv(raw, "data.csv")
-    assert (["Yes to NATO"], ["support"], ["positive"]) == (quotes.texts, quotes.stance, quotes.sentiment)
+    assert (["Yes to NATO"], ["support"], ["positive"]) == (
+        quotes.texts,
+        quotes.stance,
+        quotes.sentiment,
+    )
 
 
 def test_missing_columns_are_named_with_the_columns_found():
@@ -63,7 +67,9 @@ def test_duplicate_text_names_the_first_occurrence():
 def test_undecodable_bytes_are_reported_with_their_line():
     """Bytes that are not UTF-8 are reported with the line they are on."""
     raw = b"text,stance,sentiment\nok,support,positive\ncaf\xe9,oppose,negative\n"
-    assert ["line 3: bytes that are not UTF-8 at column 4 (save the file as UTF-8)"] == problems_of(raw)
+    assert ["line 3: bytes that are not UTF-8 at column 4 (save the file as UTF-8)"] == problems_of(
+        raw
+    )
 
 
 def test_every_problem_is_listed_not_just_the_first():
@@ -75,13 +81,17 @@ def test_every_problem_is_listed_not_just_the_first():
 def test_line_numbers_count_quoted_newlines():
     """A quoted text spanning lines shifts the line numbers of later rows correctly."""
     raw = b'text,stance,sentiment\n"two\nlines",support,positive\nx,bad,positive\n'
-    assert ["line 4: unknown stance 'bad' (expected one of support, oppose, neutral)"] == problems_of(raw)
+    assert [
+        "line 4: unknown stance 'bad' (expected one of support, oppose, neutral)"
+    ] == problems_of(raw)
 
 
 def test_wrong_field_count_is_reported():
     """A row with more fields than the header is reported with a hint about quoting."""
     raw = b"text,stance,sentiment\nyes, to NATO,support,positive\n"
-    assert ["line 2: 4 fields, expected 3 like the header (quote texts that contain commas)"] == problems_of(raw)
+    assert [
+        "line 2: 4 fields, expected 3 like the header (quote texts that contain commas)"
+    ] == problems_of(raw)
 
 
 def test_header_only_file_has_no_rows():

@@ -74,7 +74,9 @@ def test_text_features_ignore_unseen_words():
 
 def test_vader_tone_scores_polarity_in_range():
     """VADER's compound score is positive for praise and negative for anger, within [-1, 1]."""
-    scores = VaderTone().transform(["What a wonderful, hopeful day!", "This is a disgusting betrayal."])
+    scores = VaderTone().transform(
+        ["What a wonderful, hopeful day!", "This is a disgusting betrayal."]
+    )
     assert scores[0, 0] > 0.3
     assert scores[1, 0] < -0.3
     assert np.all(np.abs(scores) <= 1.0)

@@ -45,8 +45,8 @@ def choose_folds(stance: Sequence[str], sentiment: Sequence[str], wanted: int) -
         min(list(sentiment).count(label) for label in SENTIMENT_LABELS),
     )
     if smallest < 2:
-        counts = {label: list(stance).count(label) for label in STANCE_LABELS} | {
-            label: list(sentiment).count(label) for label in SENTIMENT_LABELS
+        counts = {f"stance {label}": list(stance).count(label) for label in STANCE_LABELS} | {
+            f"sentiment {label}": list(sentiment).count(label) for label in SENTIMENT_LABELS
         }
         short = ", ".join(f"{label} ({n})" for label, n in counts.items() if n < 2)
         raise TrainingError(

@@ -1,0 +1,130 @@
+"""The estimator's prediction contract and its exact explanations."""
+
+import numpy as np
+import pytest
+
+from model.classifier import StanceSentimentModel, credit_char_ngrams
+from model.errors import InputTextError
+from model.labels import SENTIMENT_LABELS, STANCE_LABELS
+
+
+def test_predict_returns_one_result_per_text_in_order(loaded_model):
+    """predict gives one result per input text, each with both heads."""
+    texts = ["Ukraine belongs in NATO.", "Never, ever in NATO.", "The meeting is on Tuesday."]
+    results = loaded_model.predict(texts)
+    assert 3 == len(results)
+    assert all(set(r) == {"stance", "sentiment"} for r in results)
+
+
+def test_predict_matches_predict_proba_row_by_row(loaded_model):
+    """Each result's probabilities are the calibrated probabilities of its own row."""
+    texts = ["Kyiv must get an invitation now", "Neutral status is the only way"]
+    stance, sentiment = loaded_model.predict_proba(texts)
+    results = loaded_model.predict(texts)
+    for i, result in enumerate(results):
+        assert pytest.approx(list(stance[i])) == [
+            result["stance"]["probabilities"][k] for k in STANCE_LABELS
+        ]
+        assert pytest.approx(list(sentiment[i])) == [
+            result["sentiment"]["probabilities"][k] for k in SENTIMENT_LABELS
+        ]
+
+
+def test_scores_are_probability_differences_in_range(loaded_model):
+    """stance score = P(support) - P(oppose), sentiment score = P(positive) - P(negative)."""
+    [result] = loaded_model.predict(["We will never accept Ukraine in the Alliance"])
+    stance, sentiment = result["stance"], result["sentiment"]
+    assert (
+        pytest.approx(stance["probabilities"]["support"] - stance["probabilities"]["oppose"])
+        == stance["score"]
+    )
+    assert (
+        pytest.approx(
+            sentiment["probabilities"]["positive"] - sentiment["probabilities"]["negative"]
+        )
+        == sentiment["score"]
+    )
+    assert -1 <= stance["score"] <= 1
+    assert pytest.approx(1.0) == sum(stance["probabilities"].values())
+
+
+def test_label_is_the_most_probable_one(loaded_model):
+    """The reported label is the argmax of the probabilities."""
+    [result] = loaded_model.predict(["Ukraine should join NATO right after the war"])
+    for head in ("stance", "sentiment"):
+        probabilities = result[head]["probabilities"]
+        assert max(probabilities, key=probabilities.get) == result[head]["label"]
+
+
+def test_predict_on_empty_list_is_empty(loaded_model):
+    """No texts in, no results out."""
+    assert [] == loaded_model.predict([])
+
+
+def test_predict_rejects_a_bare_string(loaded_model):
+    """A single string instead of a list is a clear error, not 40 one-letter predictions."""
+    with pytest.raises(InputTextError, match="got a single string"):
+        loaded_model.predict("Ukraine in NATO")
+
+
+def test_predict_rejects_non_string_items(loaded_model):
+    """A non-string item is named by its index and type."""
+    with pytest.raises(InputTextError, match="text 1 is int, expected a string"):
+        loaded_model.predict(["ok", 5])
+
+
+def test_explanation_weights_sum_exactly_to_the_centred_log_probability(loaded_model):
+    """All contributions plus the bias equal log p(label) minus the mean log p (exact, linear)."""
+    text = "We do not oppose Ukraine joining NATO after the war"
+    explanation = loaded_model.explain(text, k=3)
+    stance, sentiment = loaded_model.predict_proba([text])
+    for head, probabilities, labels in (
+        ("stance", stance[0], STANCE_LABELS),
+        ("sentiment", sentiment[0], SENTIMENT_LABELS),
+    ):
+        e = explanation[head]
+        log_p = np.log(probabilities)
+        centred = log_p[labels.index(e["label"])] - log_p.mean()
+        assert pytest.approx(centred, abs=1e-4) == sum(e["all"].values()) + e["bias"]
+
+
+def test_explanation_lists_top_k_by_weight_in_each_direction(loaded_model):
+    """toward holds up to k positive weights, largest first; against up to k negative, most negative first."""
+    e = loaded_model.explain("Ukraine belongs in NATO and Moscow has no veto", k=4)["stance"]
+    toward = [f["weight"] for f in e["toward"]]
+    against = [f["weight"] for f in e["against"]]
+    assert len(toward) <= 4 and len(against) <= 4
+    assert toward == sorted(toward, reverse=True) and all(w > 0 for w in toward)
+    assert against == sorted(against) and all(w < 0 for w in against)
+
+
+def test_explanation_credits_character_ngrams_to_words(loaded_model):
+    """Features are words or word n-grams of the text, never raw character fragments."""
+    text = "Zelensky demands an invitation"
+    e = loaded_model.explain(text, k=50)["stance"]
+    words = set(text.lower().split())
+    for feature in e["toward"] + e["against"]:
+        name = feature["feature"].replace("neg_", "")
+        assert all(part in words for part in name.split()) or name.startswith("vader_")
+
+
+def test_credit_char_ngrams_splits_weight_by_occurrence():
+    """A character n-gram occurring in two words gives each half of its weight."""
+    credited = credit_char_ngrams({"at": 1.0}, "cat bat", (2, 2))
+    assert {"cat": 0.5, "bat": 0.5} == credited
+
+
+def test_model_without_vader_or_char_ngrams_still_explains_exactly():
+    """Explanations stay exact for a word-only model without VADER."""
+    texts = ["join now", "never join", "meeting today", "yes join", "no never", "summit today"]
+    stance = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+    sentiment = ["positive", "negative", "neutral", "positive", "negative", "neutral"]
+    model = StanceSentimentModel(char_ngram_range=None, use_vader=False).fit(
+        texts, stance, sentiment
+    )
+    e = model.explain("join today", k=2)["stance"]
+    probabilities = model.predict_proba(["join today"])[0][0]
+    log_p = np.log(probabilities)
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )

@@ -144,7 +144,7 @@ def test_other_library_versions_are_refused(store):
 
 def test_no_current_model_says_to_train(tmp_path):
     """An empty model directory tells the user to run make train."""
-    with pytest.raises(ModelNotFoundError, match="no current model.*make train"):
+    with pytest.raises(ModelNotFoundError, match=r"no current model.*make train"):
         ModelStore(tmp_path).load()
 
 

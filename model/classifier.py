@@ -16,9 +16,10 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from model.errors import InputTextError
-from model.features import TextFeatures, VaderTone
+from model.features import TextFeatures
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from model.text import normalize
+from model.tone import TONE_NAMES, tone_matrix
 
 HEADS: dict[str, tuple[str, ...]] = {"stance": STANCE_LABELS, "sentiment": SENTIMENT_LABELS}
 
@@ -45,10 +46,16 @@ def fit_head(X: Any, y: Sequence[str], C: float, class_weight: str | None) -> Lo
     ).fit(X, y)
 
 
-def head_logits(head: LogisticRegression, X: Any, labels: Sequence[str]) -> np.ndarray:
-    """Decision values of a head with columns in `labels` order."""
+def head_weights(head: LogisticRegression, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A head's (features x labels) weight matrix and bias, columns in `labels` order."""
     order = [list(head.classes_).index(label) for label in labels]
-    return np.asarray(head.decision_function(X))[:, order]
+    return np.ascontiguousarray(head.coef_[order].T), head.intercept_[order].copy()
+
+
+def head_logits(head: LogisticRegression, X: Any, labels: Sequence[str]) -> np.ndarray:
+    """Decision values of a head with columns in `labels` order (decision_function, unchecked)."""
+    weights, bias = head_weights(head, labels)
+    return np.asarray(X @ weights + bias)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -60,8 +67,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class StanceSentimentModel(BaseEstimator):
     """Stance (support/oppose/neutral) and sentiment (positive/negative/neutral) of statements.
 
-    The sentiment head sees the shared n-gram features plus, with `use_vader`, VADER's four
-    lexicon scores scaled by `vader_weight`.
+    The sentiment head sees the shared n-gram features plus, with `use_vader`, four tone scores
+    from VADER's lexicon and rules (`model.tone`) scaled by `vader_weight`.
     """
 
     def __init__(
@@ -104,7 +111,7 @@ class StanceSentimentModel(BaseEstimator):
         """Shared features, plus the weighted VADER columns when the model uses them."""
         if not self.use_vader:
             return X
-        tone = VaderTone().transform(texts) * np.float32(self.vader_weight)
+        tone = tone_matrix(list(texts)) * np.float32(self.vader_weight)
         return sp.hstack([X, sp.csr_matrix(tone)], format="csr")
 
     def fit(
@@ -127,12 +134,28 @@ class StanceSentimentModel(BaseEstimator):
         if not texts:
             return np.empty((0, 3)), np.empty((0, 3))
         X = self.features_.transform(texts)
-        stance = head_logits(self.stance_head_, X, STANCE_LABELS) / self.stance_temperature
-        sentiment = (
-            head_logits(self.sentiment_head_, self.sentiment_matrix(X, texts), SENTIMENT_LABELS)
-            / self.sentiment_temperature
-        )
-        return softmax(stance), softmax(sentiment)
+        stance_w, stance_b = self._weights("stance")
+        sentiment_w, sentiment_b = self._weights("sentiment")
+        stance = (X @ stance_w + stance_b) / self.stance_temperature
+        n = X.shape[1]
+        sentiment = X @ sentiment_w[:n] + sentiment_b
+        if self.use_vader:
+            tone = tone_matrix(texts) * np.float32(self.vader_weight)
+            sentiment += tone @ sentiment_w[n:]
+        return softmax(stance), softmax(sentiment / self.sentiment_temperature)
+
+    def _weights(self, head: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each head's weights in label order, computed once per process (not pickled)."""
+        cache = self.__dict__.setdefault("_weights_cache_", {})
+        if head not in cache:
+            fitted = self.stance_head_ if head == "stance" else self.sentiment_head_
+            cache[head] = head_weights(fitted, HEADS[head])
+        return cache[head]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_weights_cache_", None)
+        return state
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
         """Per text: `stance` and `sentiment`, each {label, score, probabilities}.
@@ -208,7 +231,7 @@ class StanceSentimentModel(BaseEstimator):
             elif j < n_word + n_char:
                 char_weights[chars[j - n_word]] = weight
             else:
-                name = VaderTone.names[j - n_word - n_char]
+                name = TONE_NAMES[j - n_word - n_char]
                 contributions[name] = contributions.get(name, 0.0) + weight
         for word, weight in credit_char_ngrams(char_weights, text, self.char_ngram_range).items():
             contributions[word] = contributions.get(word, 0.0) + weight

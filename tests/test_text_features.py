@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from model.features import TextFeatures, VaderTone, WordNgrams
+from model.features import TextFeatures, WordNgrams
+from model.tone import tone_matrix, tone_scores
 from model.text import normalize, tokenize
 
 
@@ -72,11 +73,31 @@ def test_text_features_ignore_unseen_words():
     assert 0 == features.transform(["gamma delta"]).nnz
 
 
-def test_vader_tone_scores_polarity_in_range():
-    """VADER's compound score is positive for praise and negative for anger, within [-1, 1]."""
-    scores = VaderTone().transform(
-        ["What a wonderful, hopeful day!", "This is a disgusting betrayal."]
-    )
+def test_tone_scores_polarity_in_range():
+    """The compound score is positive for praise and negative for anger, within [-1, 1]."""
+    scores = tone_matrix(["What a wonderful, hopeful day!", "This is a disgusting betrayal."])
     assert scores[0, 0] > 0.3
     assert scores[1, 0] < -0.3
     assert np.all(np.abs(scores) <= 1.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are NOT happy about this delay!!",
+        "This is not a good deal for Kyiv.",
+        "The summit was very successful, but the outcome for Ukraine was extremely disappointing.",
+        "Great news 🎉 for Ukraine",
+        "Is this really a victory??",
+        "The ministers met on Tuesday.",
+    ],
+)
+def test_tone_scores_agree_with_vader(text):
+    """The fast scorer reproduces VADER's polarity_scores on its core rules (within 0.05)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    expected = SentimentIntensityAnalyzer().polarity_scores(text)
+    actual = tone_scores(text)
+    assert pytest.approx(
+        [expected["compound"], expected["pos"], expected["neg"], expected["neu"]], abs=0.05
+    ) == list(actual)

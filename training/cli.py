@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     challenge = args.challenge
-    if challenge is None and args.data == DEFAULT_DATA and DEFAULT_CHALLENGE.exists():
+    if challenge is None and args.data.resolve() == DEFAULT_DATA and DEFAULT_CHALLENGE.exists():
         challenge = DEFAULT_CHALLENGE
     config = TrainConfig(
         data=args.data,

@@ -1,7 +1,8 @@
 """Hyperparameter choice by stratified cross-validation, and temperature calibration.
 
 Each fold fits the shared text features once and then every candidate C of both heads on
-them, so the search costs a few feature fits, not one per candidate.
+them, so the search costs a few feature fits, not one per candidate. Without sentiment labels
+(`sentiment=None`) only the stance head is searched, as for a stance-only benchmark.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from model.classifier import StanceSentimentModel, fit_head, head_logits, softma
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
 
-C_GRID: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+C_GRID: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
 
 
 @dataclass
@@ -29,7 +30,7 @@ class SearchResult:
     params: dict[str, Any]
     folds: int
     oof_stance: list[str]
-    oof_sentiment: list[str]
+    oof_sentiment: list[str]  # empty when the search ran without sentiment labels
     scores: dict[str, dict[str, float]]  # head -> {C: out-of-fold macro-F1}
     log_loss: dict[str, dict[str, float]]  # head -> {"raw": ..., "calibrated": ...}
 
@@ -38,16 +39,15 @@ class TrainingError(Exception):
     """The data is valid but cannot train a model (for example too few rows of a label)."""
 
 
-def choose_folds(stance: Sequence[str], sentiment: Sequence[str], wanted: int) -> int:
+def choose_folds(stance: Sequence[str], sentiment: Sequence[str] | None, wanted: int) -> int:
     """Folds for stratified CV: `wanted`, or fewer when a label has fewer rows."""
-    smallest = min(
-        min(list(stance).count(label) for label in STANCE_LABELS),
-        min(list(sentiment).count(label) for label in SENTIMENT_LABELS),
-    )
-    if smallest < 2:
-        counts = {f"stance {label}": list(stance).count(label) for label in STANCE_LABELS} | {
+    counts = {f"stance {label}": list(stance).count(label) for label in STANCE_LABELS}
+    if sentiment is not None:
+        counts |= {
             f"sentiment {label}": list(sentiment).count(label) for label in SENTIMENT_LABELS
         }
+    smallest = min(counts.values())
+    if smallest < 2:
         short = ", ".join(f"{label} ({n})" for label, n in counts.items() if n < 2)
         raise TrainingError(
             f"every label needs at least 2 rows for cross-validation; too few: {short}"
@@ -59,20 +59,21 @@ def _fold_logits(
     base: StanceSentimentModel,
     texts: list[str],
     stance: np.ndarray,
-    sentiment: np.ndarray,
+    sentiment: np.ndarray | None,
     train: np.ndarray,
     test: np.ndarray,
     grid: Sequence[float],
 ) -> tuple[np.ndarray, dict[float, np.ndarray], dict[float, np.ndarray]]:
     features = base.make_features().fit([texts[i] for i in train])
     X = features.transform(texts)
-    Xs = base.sentiment_matrix(X, texts)
+    Xs = base.sentiment_matrix(X, texts) if sentiment is not None else None
     stance_out, sentiment_out = {}, {}
     for C in grid:
         head = fit_head(X[train], stance[train], C, base.class_weight)
         stance_out[C] = head_logits(head, X[test], STANCE_LABELS)
-        head = fit_head(Xs[train], sentiment[train], C, base.class_weight)
-        sentiment_out[C] = head_logits(head, Xs[test], SENTIMENT_LABELS)
+        if sentiment is not None:
+            head = fit_head(Xs[train], sentiment[train], C, base.class_weight)
+            sentiment_out[C] = head_logits(head, Xs[test], SENTIMENT_LABELS)
     return test, stance_out, sentiment_out
 
 
@@ -95,21 +96,29 @@ def log_loss(logits: np.ndarray, gold_index: np.ndarray, temperature: float) -> 
 def cross_validate(
     texts: list[str],
     stance: Sequence[str],
-    sentiment: Sequence[str],
+    sentiment: Sequence[str] | None,
     base_params: dict[str, Any] | None = None,
     folds: int = 5,
     seed: int = 0,
     grid: Sequence[float] = C_GRID,
     n_jobs: int = -1,
 ) -> SearchResult:
-    """Choose each head's C by out-of-fold macro-F1, then its temperature by log loss."""
+    """Choose each head's C by out-of-fold macro-F1, then its temperature by log loss.
+
+    With `sentiment=None` only the stance head is searched: `params` keeps the base sentiment
+    settings unsearched, `oof_sentiment` is empty and `scores`/`log_loss` have no sentiment key.
+    """
     base = StanceSentimentModel(**(base_params or {}))
-    stance_arr, sentiment_arr = np.asarray(stance), np.asarray(sentiment)
+    stance_arr = np.asarray(stance)
+    sentiment_arr = np.asarray(sentiment) if sentiment is not None else None
     folds = choose_folds(stance, sentiment, folds)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    # Stratify on the joint label so both heads see every class in every fold where possible.
-    joint = np.char.add(np.char.add(stance_arr.astype(str), "|"), sentiment_arr.astype(str))
-    strata = joint if min(np.unique(joint, return_counts=True)[1]) >= folds else stance_arr
+    strata = stance_arr
+    if sentiment_arr is not None:
+        # Stratify on the joint label so both heads see every class in every fold where possible.
+        joint = np.char.add(np.char.add(stance_arr.astype(str), "|"), sentiment_arr.astype(str))
+        if min(np.unique(joint, return_counts=True)[1]) >= folds:
+            strata = joint
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fold_logits)(base, texts, stance_arr, sentiment_arr, train, test, grid)
         for train, test in splitter.split(texts, strata)
@@ -119,10 +128,10 @@ def cross_validate(
     oof_labels: dict[str, list[str]] = {}
     scores: dict[str, dict[str, float]] = {}
     losses: dict[str, dict[str, float]] = {}
-    for head, labels, gold, slot in (
-        ("stance", STANCE_LABELS, stance_arr, 1),
-        ("sentiment", SENTIMENT_LABELS, sentiment_arr, 2),
-    ):
+    heads = [("stance", STANCE_LABELS, stance_arr, 1)]
+    if sentiment_arr is not None:
+        heads.append(("sentiment", SENTIMENT_LABELS, sentiment_arr, 2))
+    for head, labels, gold, slot in heads:
         oof = {C: np.zeros((n, len(labels))) for C in grid}
         for result in results:
             test = result[0]
@@ -146,5 +155,5 @@ def cross_validate(
         }
     params = {**base.get_params(), **chosen}
     return SearchResult(
-        params, folds, oof_labels["stance"], oof_labels["sentiment"], scores, losses
+        params, folds, oof_labels["stance"], oof_labels.get("sentiment", []), scores, losses
     )

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) 
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError:  # answering at all means it is up
+            return
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"server not ready after {seconds} s: {url}")
@@ -147,10 +150,10 @@ def service_benchmark(
             },
             "/readyz",
         ),
-        "naive": (f"bench.naive:create_naive_app('{naive_model}')", {}, "/nope"),
+        "naive": (f"bench.naive:create_naive_app('{naive_model}')", {}, "/"),
     }
     for name, (app, env, ready) in servers.items():
-        with Server(app, 2, env, ready if name == "ours" else "/", work / f"{name}.log") as server:
+        with Server(app, 2, env, ready, work / f"{name}.log") as server:
             url = server.url + "/v1/score"
             run_wrk(url, singles, 2)  # warm-up
             results[name] = {

@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     The model is loaded and verified here (never at import); a missing or broken model
     raises `model.errors.ModelError` with a message that says what to do.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no /static route; every route is documented
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(from_environment())
     if config:

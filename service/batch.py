@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from model.batch import BatchInputError, CsvSource, decoded_lines, stream_scored_csv
 from service.errors import ApiError
@@ -26,6 +27,15 @@ def uploaded_bytes(limit: int) -> bytes:
     """The CSV bytes from a text/csv body or a multipart upload in the `file` field."""
     request.max_content_length = limit
     request.max_form_memory_size = limit
+    try:
+        return _read_upload()
+    except RequestEntityTooLarge as exc:
+        raise ApiError(
+            413, f"the CSV upload is larger than the limit of {limit} bytes; split the file"
+        ) from exc
+
+
+def _read_upload() -> bytes:
     if request.mimetype in CSV_TYPES:
         return request.get_data(cache=False)
     if request.mimetype == "multipart/form-data":

@@ -12,14 +12,19 @@ log = logging.getLogger("stance.service")
 # Werkzeug's status codes mapped to stable, documented error codes.
 HTTP_CODES = {
     400: "bad_request",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",
     413: "too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
     422: "invalid_input",
     429: "too_many_requests",
+    431: "headers_too_large",
     500: "internal_error",
+    501: "not_implemented",
     503: "not_ready",
 }
 

@@ -17,6 +17,9 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = 0
 pidfile = os.environ.get("STANCE_PIDFILE", "/tmp/stance-gunicorn.pid")
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default, one per user;
+# keep it beside the pid file so that several servers can run side by side.
+control_socket = os.environ.get("STANCE_CONTROL_SOCKET", pidfile.removesuffix(".pid") + ".ctl")
 accesslog = None  # the app logs one structured line per request
 errorlog = "-"
 loglevel = os.environ.get("STANCE_LOG_LEVEL", "info")
@@ -58,13 +61,35 @@ def on_reload(server):
 
 
 def post_worker_init(worker):
-    """Route the app's loggers (`stance.*`) through gunicorn's error log."""
+    """Route the app's loggers (`stance.*`) through gunicorn's error log, and answer the
+    requests gunicorn itself rejects (request line or headers too long, unparseable HTTP)
+    with the API's JSON error shape instead of gunicorn's HTML page."""
     import logging
+
+    from gunicorn import util
 
     app_log = logging.getLogger("stance")
     app_log.handlers = list(worker.log.error_log.handlers)
     app_log.setLevel(logging.INFO)
     app_log.propagate = False
+    util.write_error = _write_json_error  # this worker process only; one caller, handle_error
+
+
+def _write_json_error(sock, status_int, reason, mesg):
+    """gunicorn's `util.write_error(sock, status_int, reason, mesg)`, as JSON."""
+    import json
+
+    from gunicorn import util
+
+    from service.errors import HTTP_CODES
+
+    code = HTTP_CODES.get(status_int) or ("bad_request" if status_int < 500 else "internal_error")
+    body = json.dumps({"error": {"code": code, "message": mesg or reason}}).encode("ascii")
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 def child_exit(server, worker):

@@ -122,6 +122,13 @@ def openapi_document(config: Any) -> dict[str, Any]:
                             "schema": {"type": "string"},
                             "description": "Prefix for the added column names.",
                         },
+                        {
+                            "name": "encoding",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "default": "utf-8"},
+                            "description": "Encoding of the CSV (default: utf-8, BOM allowed).",
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -208,6 +215,30 @@ def openapi_document(config: Any) -> dict[str, Any]:
                         "200": {
                             "description": "Text exposition format.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This API description (OpenAPI 3.1)",
+                    "operationId": "openapi",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/docs": {
+                "get": {
+                    "summary": "A human-readable page listing the operations",
+                    "operationId": "docs",
+                    "responses": {
+                        "200": {
+                            "description": "HTML page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
                         }
                     },
                 }

@@ -36,7 +36,10 @@ def require_json_body() -> Any:
     raw = request.get_data(cache=True)
     if not raw:
         raise ApiError(400, 'empty request body; send a JSON object such as {"text": "..."}')
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # json raises this, not ValueError, for deeply nested input
+        raise ApiError(400, "the request body is nested too deeply to be a score request") from None
     if payload is None:
         raise ApiError(400, "the request body is not valid JSON")
     return payload

@@ -75,7 +75,8 @@ class Metrics:
             body = generate_latest(registry)
         else:
             body = generate_latest(self.registry)
-        return Response(body, mimetype=CONTENT_TYPE_LATEST)
+        # content_type, not mimetype: Flask would append a second "; charset=utf-8"
+        return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 
 def install_request_telemetry(app: Flask, metrics: Metrics) -> None:

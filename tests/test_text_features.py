@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from model.features import TextFeatures, WordNgrams
-from model.tone import tone_matrix, tone_scores
 from model.text import normalize, tokenize
+from model.tone import tone_matrix, tone_scores
 
 
 @pytest.mark.parametrize(

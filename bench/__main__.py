@@ -7,7 +7,10 @@ import contextlib
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,22 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "python": platform.python_version(),
         "system": platform.platform(),
+    }
+
+
+def training_run(work: Path) -> dict[str, Any]:
+    """`stance train` on the default corpus, timed end to end into a scratch model directory."""
+    command = [str(Path(sys.executable).parent / "stance"), "train", "--out", str(work / "models")]
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"stance train failed: {completed.stderr[-2000:]}")
+    metadata = ModelStore(work / "models").read_metadata()
+    return {
+        "seconds": round(seconds, 1),
+        "rows": metadata["training_data"]["rows"],
+        "version": metadata["version"],
     }
 
 
@@ -74,6 +93,9 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"benchmarks {results['date']} on {results['machine']['cpus']} x {results['machine']['cpu']}"
     ]
+    if "training" in results:
+        t = results["training"]
+        lines.append(f"  make train (default corpus, {t['rows']} rows): {t['seconds']:.1f} s")
     acc = results.get("accuracy", {})
     for name in ("corpus_cv", "challenge"):
         if name in acc:
@@ -138,6 +160,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stance-bench-") as tmp:
         work = Path(tmp)
         if "accuracy" in parts:
+            results["training"] = training_run(work)
             results["accuracy"] = accuracy(model_dir, args.tweeteval)
         if parts & {"service", "batch"}:
             naive = train_naive(DEFAULT_DATA, work / "naive.joblib")

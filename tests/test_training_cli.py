@@ -183,6 +183,31 @@ def test_evaluate_json_gives_one_object_with_both_heads(tiny_csv, model_dir, cap
     assert pytest.approx(expected_f_avg) == stance["f_avg"]
 
 
+def test_evaluate_reports_the_challenge_set_separately(tiny_csv, model_dir, tmp_path, capsys):
+    """A --challenge file gets its own section (and its own JSON key), apart from --data."""
+    hard = tmp_path / "hard.csv"
+    hard.write_text(
+        "text,stance,sentiment\nNot against it at all,support,neutral\nNo never,oppose,negative\n"
+    )
+    code, out, _ = run(
+        capsys, "evaluate", "--data", tiny_csv, "--model-dir", model_dir, "--challenge", hard
+    )
+    assert 0 == code
+    assert f"challenge set ({hard}), never trained on" in out
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "--data",
+        tiny_csv,
+        "--model-dir",
+        model_dir,
+        "--challenge",
+        hard,
+        "--json",
+    )
+    assert 2 == json.loads(out)["challenge"]["metrics"]["stance"]["n"]
+
+
 def test_evaluate_without_a_model_says_to_train(tiny_csv, tmp_path, capsys):
     """No model: a one-line error telling the user to run make train."""
     code, _, err = run(capsys, "evaluate", "--data", tiny_csv, "--model-dir", tmp_path)

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, required=True, help="labelled CSV (text, stance, sentiment)"
     )
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument(
+        "--challenge",
+        type=Path,
+        default=DEFAULT_CHALLENGE,
+        help="labelled hard cases reported separately (default: the bundled challenge set; "
+        "--challenge '' to skip)",
+    )
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
@@ -138,12 +145,30 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     quotes = load_labelled_csv(args.data)
+    challenge_path = args.challenge if args.challenge and str(args.challenge) else None
+    challenge = load_labelled_csv(challenge_path) if challenge_path else None
     model = ModelStore(args.model_dir).load(args.version)
-    metrics = evaluate_labelled(model, quotes)
+    report = {
+        "model": model.version,
+        "data": str(args.data),
+        "metrics": evaluate_labelled(model, quotes),
+    }
+    if challenge is not None:
+        report["challenge"] = {
+            "data": str(challenge_path),
+            "metrics": evaluate_labelled(model, challenge),
+        }
     if args.json:
-        print(json.dumps({"model": model.version, "data": str(args.data), "metrics": metrics}))
-    else:
-        print(format_report(f"model {model.version} on {args.data}", metrics))
+        print(json.dumps(report))
+        return 0
+    print(format_report(f"model {model.version} on {args.data}", report["metrics"]))
+    if challenge is not None:
+        print(
+            format_report(
+                f"challenge set ({challenge_path}), never trained on",
+                report["challenge"]["metrics"],
+            )
+        )
     return 0
 
 

@@ -74,7 +74,7 @@ class StanceSentimentModel(BaseEstimator):
     def __init__(
         self,
         word_ngram_range: tuple[int, int] = (1, 3),
-        char_ngram_range: tuple[int, int] | None = (2, 5),
+        char_ngram_range: tuple[int, int] | None = (3, 5),
         mark_negation: bool = True,
         min_df: int = 1,
         stance_C: float = 4.0,
@@ -84,6 +84,7 @@ class StanceSentimentModel(BaseEstimator):
         vader_weight: float = 1.0,
         stance_temperature: float = 1.0,
         sentiment_temperature: float = 1.0,
+        hashtag_tokens: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -96,6 +97,7 @@ class StanceSentimentModel(BaseEstimator):
         self.vader_weight = vader_weight
         self.stance_temperature = stance_temperature
         self.sentiment_temperature = sentiment_temperature
+        self.hashtag_tokens = hashtag_tokens
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -105,6 +107,7 @@ class StanceSentimentModel(BaseEstimator):
             char_ngram_range=self.char_ngram_range,
             mark_negation=self.mark_negation,
             min_df=self.min_df,
+            hashtag_tokens=self.hashtag_tokens,
         )
 
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
@@ -233,20 +236,30 @@ class StanceSentimentModel(BaseEstimator):
             else:
                 name = TONE_NAMES[j - n_word - n_char]
                 contributions[name] = contributions.get(name, 0.0) + weight
-        for word, weight in credit_char_ngrams(char_weights, text, self.char_ngram_range).items():
+        normalized = self.features_.normalize(text)
+        for word, weight in credit_char_ngrams(
+            char_weights, normalized, self.char_ngram_range, normalized=True
+        ).items():
             contributions[word] = contributions.get(word, 0.0) + weight
         return contributions, bias
 
 
 def credit_char_ngrams(
-    char_weights: dict[str, float], text: str, ngram_range: tuple[int, int] | None
+    char_weights: dict[str, float],
+    text: str,
+    ngram_range: tuple[int, int] | None,
+    normalized: bool = False,
 ) -> dict[str, float]:
-    """Split each character n-gram's weight over the words it occurs in (by occurrence count)."""
+    """Split each character n-gram's weight over the words it occurs in (by occurrence count).
+
+    `text` is normalised here with the default `normalize`, unless `normalized` says it is
+    already in the form the features saw.
+    """
     if not char_weights or ngram_range is None:
         return {}
     low, high = ngram_range
     occurrences: dict[str, list[str]] = {}
-    for word in normalize(text).split():
+    for word in (text if normalized else normalize(text)).split():
         padded = f" {word} "
         for n in range(low, high + 1):
             for i in range(max(len(padded) - n + 1, 1)):

@@ -78,25 +78,32 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     """Normalises each text once, then stacks word and character n-gram TF-IDF columns.
 
     Column order: every word n-gram, then every character n-gram (`char_wb`, so n-grams never
-    cross a word boundary and can be attributed to words by `model.explain`).
+    cross a word boundary and can be attributed to words by `model.explain`). With
+    `hashtag_tokens`, each hashtag is also one whole word (see `model.text.normalize`).
     """
 
     def __init__(
         self,
         word_ngram_range: tuple[int, int] = (1, 3),
-        char_ngram_range: tuple[int, int] | None = (2, 5),
+        char_ngram_range: tuple[int, int] | None = (3, 5),
         mark_negation: bool = True,
         min_df: int = 1,
         max_features: int | None = None,
+        hashtag_tokens: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.mark_negation = mark_negation
         self.min_df = min_df
         self.max_features = max_features
+        self.hashtag_tokens = hashtag_tokens
+
+    def normalize(self, text: str) -> str:
+        """The text as these features see it (features pickled before the option: no tags)."""
+        return normalize(text, self.__dict__.get("hashtag_tokens", False))
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeatures:
-        normalized = [normalize(t) for t in texts]
+        normalized = [self.normalize(t) for t in texts]
         self.word_ = TfidfVectorizer(
             analyzer=WordNgrams(tuple(self.word_ngram_range), self.mark_negation),
             lowercase=False,
@@ -124,7 +131,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         scikit-learn validates inputs on every call, which costs more than the features of a
         single statement; here each block is counted, weighted and normalised directly.
         """
-        normalized = [normalize(t) for t in texts]
+        normalized = [self.normalize(t) for t in texts]
         blocks = [tfidf_rows(self.word_, self.word_.analyzer, normalized)]
         widths = [len(self.word_.vocabulary_)]
         if self.char_ is not None:

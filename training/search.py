@@ -20,7 +20,7 @@ from model.classifier import StanceSentimentModel, fit_head, head_logits, softma
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
 
-C_GRID: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
+C_GRID: tuple[float, ...] = (2.0, 8.0, 32.0, 128.0)
 
 
 @dataclass
@@ -43,9 +43,7 @@ def choose_folds(stance: Sequence[str], sentiment: Sequence[str] | None, wanted:
     """Folds for stratified CV: `wanted`, or fewer when a label has fewer rows."""
     counts = {f"stance {label}": list(stance).count(label) for label in STANCE_LABELS}
     if sentiment is not None:
-        counts |= {
-            f"sentiment {label}": list(sentiment).count(label) for label in SENTIMENT_LABELS
-        }
+        counts |= {f"sentiment {label}": list(sentiment).count(label) for label in SENTIMENT_LABELS}
     smallest = min(counts.values())
     if smallest < 2:
         short = ", ".join(f"{label} ({n})" for label, n in counts.items() if n < 2)

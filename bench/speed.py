@@ -68,7 +68,11 @@ class Server:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=self.log
         )
-        wait_ready(self.url + ready_path, self.process)
+        try:
+            wait_ready(self.url + ready_path, self.process)
+        except BaseException:
+            self.__exit__()
+            raise
 
     def __enter__(self) -> Server:
         return self

@@ -13,6 +13,7 @@ import io
 import json
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -277,6 +278,12 @@ _WORKER_MODEL: Any = None
 def _worker_init(model: Any) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    # A forked worker inherits the parent's handlers: one that turns SIGTERM into an exception
+    # lets the worker survive Pool.terminate() and hangs the parent joining it. Workers die on
+    # SIGTERM and leave Ctrl-C and hangup (sent to the whole process group) to the parent.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _worker_score(
@@ -347,7 +354,8 @@ def jsonl_output_lines(
     summary: BatchSummary,
 ) -> Iterator[str]:
     """Output JSON Lines per chunk: each object with the score fields added (numbers as numbers)."""
-    numeric = {i for i, name in enumerate(columns) if "_score" in name or "_p_" in name}
+    # Judged on the unprefixed names: a --prefix such as `x_p_` must not make a label numeric.
+    numeric = {i for i, name in enumerate(SCORE_COLUMNS) if "_score" in name or "_p_" in name}
     for records, outcomes in chunks:
         out = io.StringIO()
         for record, outcome in zip(records, outcomes, strict=True):

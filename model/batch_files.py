@@ -91,6 +91,12 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(target: str) -> Iterator[IO[str]]:
     """A text handle whose content appears under `target` only if the block completes."""
@@ -106,6 +112,8 @@ def atomic_output(target: str) -> Iterator[IO[str]]:
         raise BatchInputError(f"output folder {folder} does not exist")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=folder)
     try:
+        # mkstemp makes the file private (0600); give it the mode any new file would get.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()

@@ -149,6 +149,8 @@ class CsvSource:
                     f"line {start}: malformed CSV ({exc}); check the quoting of that row"
                 ) from exc
             line = self._reader.line_num
+            if not row:  # a blank line holds no row: nothing to keep or score
+                continue
             if len(row) > width:
                 raise BatchInputError(
                     f"line {start}: {len(row)} fields but the header has {width}; "
@@ -375,7 +377,8 @@ def jsonl_output_lines(
 
 def rows_to_csv_text(rows: Iterable[list[str]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    # RFC 4180 line ends; with "\r\n" as terminator Python 3.11 also quotes a lone "\r" in a cell.
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
 
 

@@ -939,3 +939,29 @@ def test_jobs_and_chunk_rows_must_be_positive(model_dir, tmp_path, capsys, optio
     expected = "stance score: error: --jobs and --chunk-rows must be at least 1\n"
     assert expected == capsys.readouterr().err
     assert ["in.csv"] == names(tmp_path)
+
+
+def test_blank_lines_are_not_rows(model_dir, loaded_model, tmp_path):
+    """Blank lines (a trailing one included) carry no row: they are neither scored nor flagged."""
+    source = tmp_path / "in.csv"
+    source.write_text("id,text\n1,Ukraine belongs in NATO\n\n2,Never in NATO\n\n", encoding="utf-8")
+    assert 0 == score(model_dir, source, "-o", tmp_path / "out.csv")
+    rows = read_csv(tmp_path / "out.csv")
+    assert [["1", "Ukraine belongs in NATO"], ["2", "Never in NATO"]] == [
+        row[:2] for row in rows[1:]
+    ]
+    assert ["", ""] == [row[-1] for row in rows[1:]]
+
+
+def test_a_closed_stdout_ends_the_run_quietly(model_dir, tmp_path):
+    """`stance score IN -o - | head -1` stops with SIGPIPE's status and no traceback or false claim."""
+    source = write_csv(
+        tmp_path / "in.csv", [["text"], *[[f"Kyiv should join now {i}"] for i in range(5000)]]
+    )
+    command = f"'{STANCE}' score '{source}' -o - --jobs 1 --model-dir '{model_dir}' | head -1"
+    completed = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, timeout=120
+    )
+    assert "text,stance" == completed.stdout[:11]
+    assert "" == completed.stderr
+    assert 141 == completed.returncode

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from model.batch import default_jobs
-from model.batch_files import BatchInterrupted, score_file
+from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
 from model.errors import ModelError
 from model.store import ModelStore
 from training.dataset import DatasetError, load_labelled_csv
@@ -28,6 +29,7 @@ from training.train import (
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 def _model_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -197,13 +199,23 @@ def run_score(args: argparse.Namespace) -> int:
             args.chunk_rows,
             progress=show and sys.stderr.isatty(),
         )
+    except BrokenPipeError:  # `stance score x.csv -o - | head`: the reader stopped, so do we
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
-        target = args.output or "the output"
-        print(
-            f"stance score: error: {exc.strerror or exc} while writing; "
-            f"nothing was written under {target}",
-            file=sys.stderr,
-        )
+        if args.output == STDIO:
+            print(
+                f"stance score: error: {exc.strerror or exc} while writing to stdout; "
+                "the output is incomplete",
+                file=sys.stderr,
+            )
+        else:
+            target = args.output or default_output(args.input)
+            print(
+                f"stance score: error: {exc.strerror or exc} while writing; "
+                f"nothing was written under {target}",
+                file=sys.stderr,
+            )
         return EXIT_FAILED
     if show:
         print(result.summary_line(), file=sys.stderr)

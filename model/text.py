@@ -31,24 +31,31 @@ def _split_hashtag(match: re.Match[str]) -> str:
     return " " + _CAMEL.sub(" ", match.group(1)).replace("_", " ") + " "
 
 
-def normalize(text: str) -> str:
+def _split_and_keep_hashtag(match: re.Match[str]) -> str:
+    return _split_hashtag(match) + "#" + match.group(1).replace("_", "") + " "
+
+
+def normalize(text: str, hashtag_tokens: bool = False) -> str:
     """Lower-case, unify quotes and contractions, and reduce URLs, mentions and hashtags.
 
-    `#UkraineInNATO` becomes `ukraine in nato`, so a hashtag shares features with prose.
+    `#UkraineInNATO` becomes `ukraine in nato`, so a hashtag shares features with prose; with
+    `hashtag_tokens` the whole tag follows as one more word, `ukraine in nato #ukraineinnato`,
+    so `#ProLife` and `#prolife` share a feature however they are cased.
     """
     text = _SURROGATES.sub(" ", text)
     text = _CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     text = _URL.sub(" url ", text)
     text = _MENTION.sub(" @user ", text)
-    text = _HASHTAG.sub(_split_hashtag, text)
+    text = _HASHTAG.sub(_split_and_keep_hashtag if hashtag_tokens else _split_hashtag, text)
     text = text.lower()
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()
 
 
-_TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[?!]")
+# A `#` only ever starts a token in text normalised with `hashtag_tokens`.
+_TOKEN = re.compile(r"#?[^\W_]+(?:['-][^\W_]+)*|[?!]")
 _CLAUSE_END = frozenset({"?", "!"})
 
 
@@ -56,7 +63,8 @@ def tokenize(normalized: str, mark_negation: bool = False) -> list[str]:
     """Word tokens of a normalised text; `?` and `!` are tokens too.
 
     With `mark_negation`, the up to three tokens after a negator carry a `neg_` prefix,
-    so "not ready" and "ready" are distinct features (the negator itself is kept).
+    so "not ready" and "ready" are distinct features (the negator itself is kept). Whole
+    hashtags (`#tag`) are topic markers: never marked, and they do not use up the scope.
     """
     tokens = _TOKEN.findall(normalized)
     if not mark_negation:
@@ -69,6 +77,8 @@ def tokenize(normalized: str, mark_negation: bool = False) -> list[str]:
             marked.append(token)
         elif token in NEGATORS:
             scope = 3
+            marked.append(token)
+        elif token[0] == "#":
             marked.append(token)
         elif scope:
             scope -= 1

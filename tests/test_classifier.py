@@ -128,3 +128,20 @@ def test_model_without_vader_or_char_ngrams_still_explains_exactly():
     assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
         sum(e["all"].values()) + e["bias"]
     )
+
+
+def test_hashtag_tokens_model_explains_with_whole_hashtags_exactly():
+    """With hashtag_tokens, a hashtag is one explained feature and the weights stay exact."""
+    texts = ["#JoinNow yes", "#NeverJoin no", "summit today", "#JoinNow go", "#NeverJoin stop"]
+    texts += ["meeting today"]
+    stance = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+    sentiment = ["positive", "negative", "neutral", "positive", "negative", "neutral"]
+    model = StanceSentimentModel(hashtag_tokens=True, use_vader=False).fit(texts, stance, sentiment)
+    text = "#JoinNow today"
+    e = model.explain(text, k=50)["stance"]
+    assert "#joinnow" in e["all"]
+    assert all(set(f.split()) <= {"join", "now", "#joinnow", "today"} for f in e["all"])
+    log_p = np.log(model.predict_proba([text])[0][0])
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )

@@ -73,6 +73,36 @@ def test_text_features_ignore_unseen_words():
     assert 0 == features.transform(["gamma delta"]).nnz
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("#UkraineInNATO now", "ukraine in nato #ukraineinnato now"),
+        ("#ProLife and #prolife", "pro life #prolife and prolife #prolife"),
+        ("#No_To_NATO!", "no to nato #notonato !"),
+    ],
+)
+def test_normalize_can_keep_each_hashtag_as_one_word(raw, expected):
+    """With hashtag_tokens the split words are followed by the whole tag, lower-cased."""
+    assert expected == normalize(raw, hashtag_tokens=True)
+
+
+def test_whole_hashtags_are_never_negation_marked():
+    """A kept hashtag neither takes a neg_ prefix nor uses up the negation scope."""
+    tokens = tokenize(normalize("not #ProLife at all", hashtag_tokens=True), mark_negation=True)
+    assert ["not", "neg_pro", "neg_life", "#prolife", "neg_at", "all"] == tokens
+
+
+def test_hashtag_tokens_add_the_whole_tag_only_when_asked():
+    """By default no word feature starts with `#`; with hashtag_tokens the tag is a word."""
+    texts = ["#ProLife rally", "#prolife march"]
+    default = TextFeatures(char_ngram_range=None).fit(texts)
+    tagged = TextFeatures(char_ngram_range=None, hashtag_tokens=True).fit(texts)
+    assert [] == [w for w in default.feature_names()[0] if "#" in w]
+    assert ["#prolife", "#prolife march", "#prolife rally"] == sorted(
+        w for w in tagged.feature_names()[0] if w.startswith("#")
+    )
+
+
 def test_tone_scores_polarity_in_range():
     """The compound score is positive for praise and negative for anger, within [-1, 1]."""
     scores = tone_matrix(["What a wonderful, hopeful day!", "This is a disgusting betrayal."])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -305,3 +306,26 @@ def test_sentiment_unknown_label_is_named(tmp_path):
         f"{folder / 'val_labels.txt'}, line 3: unknown label '3' "
         "(expected 0 negative, 1 neutral, 2 positive)"
     ) == str(error.value)
+
+
+def test_cli_benchmark_prints_the_table_and_ends_with_json(tmp_path, capsys):
+    """`stance benchmark tweeteval --json` prints per-target rows and ends with one JSON object."""
+    from training.cli import main
+
+    data = separable_dataset(tmp_path)
+    assert 0 == main(["benchmark", "tweeteval", "--data", str(data), "--split", "test", "--json"])
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    assert {"abortion", "climate"} == set(result["per_target"])
+    assert "f_avg" in result and "official F_avg" in "\n".join(out[:-1])
+
+
+def test_cli_benchmark_on_a_missing_folder_is_one_clean_error(tmp_path, capsys):
+    """A wrong --data folder gives exit status 1 and one line naming it, no traceback."""
+    from training.cli import main
+
+    assert 1 == main(["benchmark", "tweeteval", "--data", str(tmp_path / "nope")])
+    assert (
+        f"stance benchmark: error: {tmp_path / 'nope'}: folder not found\n"
+        == capsys.readouterr().err
+    )

@@ -13,6 +13,7 @@ from model.batch import default_jobs
 from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
 from model.errors import ModelError
 from model.store import ModelStore
+from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweeteval_stance
 from training.dataset import DatasetError, load_labelled_csv
 from training.metrics import format_report
 from training.search import TrainingError
@@ -123,6 +124,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
+    p = commands.add_parser(
+        "benchmark",
+        help="measure the training pipeline on public benchmark data",
+        description="Trains one model per TweetEval stance target with the project's own "
+        "training code and reports per-target F1 and the official F_avg.",
+    )
+    p.add_argument(
+        "suite", choices=["tweeteval"], help="the benchmark (tweeteval: SemEval-2016 stance)"
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="folder in the TweetEval stance layout: <target>/{train,val,test}_{text,labels}.txt",
+    )
+    p.add_argument(
+        "--split",
+        choices=["val", "test"],
+        default="val",
+        help="val: train on train, score val; test: train on train+val, score test (default: val)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="end with one JSON object (f_avg, per_target, ...)"
+    )
+
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
@@ -222,14 +248,28 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": run_train, "evaluate": run_evaluate, "score": run_score, "info": run_info}
+def run_benchmark(args: argparse.Namespace) -> int:
+    result = run_tweeteval_stance(args.data, split=args.split)
+    print(format_tweeteval(result))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+COMMANDS = {
+    "train": run_train,
+    "evaluate": run_evaluate,
+    "score": run_score,
+    "benchmark": run_benchmark,
+    "info": run_info,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, ModelError, TrainingError, QualityFloorError) as exc:
+    except (DatasetError, ModelError, TrainingError, QualityFloorError, BenchmarkDataError) as exc:
         print(f"stance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except BatchInterrupted as exc:

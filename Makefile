@@ -60,6 +60,9 @@ format: $(STAMP) ## format and fix what ruff can
 bench: $(STAMP) | $(MODEL_DIR)/current ## accuracy and speed benchmarks; writes bench/results/*.json
 	STANCE_MODEL_DIR=$(MODEL_DIR) $(PY) -m bench
 
+soak: $(STAMP) | $(MODEL_DIR)/current ## 60 s of steady load (wrk, 4 connections): 0 errors, worker RSS growth < 10 %, p99
+	STANCE_MODEL_DIR=$(MODEL_DIR) $(PY) -m bench.soak
+
 clean: ## remove the virtualenv, caches, model artifacts and benchmark results
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info model/artifacts bench/results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     raises `model.errors.ModelError` with a message that says what to do.
     """
     app = Flask(__name__, static_folder=None)  # no /static route; every route is documented
+    app.config["DEBUG"] = False  # Flask reads FLASK_DEBUG from the environment; never here
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(from_environment())
     if config:

@@ -1,14 +1,20 @@
 """POST /v1/score/csv: a CSV body or upload, streamed back with the scoring columns.
 
 A thin layer over `model.batch`, the same code as `stance score`. The whole upload (bounded
-by MAX_CSV_BYTES) is checked before the first byte of the answer, so a bad file gets a clean
-422 naming the line instead of a half-sent CSV.
+by MAX_CSV_BYTES and MAX_CSV_ROWS) is checked before the first byte of the answer, so a bad
+file gets a clean 4xx naming the problem instead of a half-sent CSV. As on /v1/score, each
+text is scored on its first MAX_CHARS characters (the X-Truncated-Rows header counts the rows
+cut), and explain=true is limited to MAX_EXPLAIN_TEXTS rows.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from flask.typing import ResponseReturnValue
@@ -16,23 +22,33 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from model.batch import BatchInputError, CsvSource, decoded_lines, stream_scored_csv
 from service.errors import ApiError
-from service.scoring import query_flag
+from service.scoring import body_ran_past_limit, check_explain_count, limit_body, query_flag
 
 bp = Blueprint("batch", __name__)
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def uploaded_bytes(limit: int) -> bytes:
-    """The CSV bytes from a text/csv body or a multipart upload in the `file` field."""
-    request.max_content_length = limit
+    """The CSV bytes from a text/csv body or a multipart upload in the `file` field; a body
+    over `limit` bytes (with or without Content-Length) is refused, never cut short."""
+    too_large = ApiError(
+        413, f"the CSV upload is larger than the limit of {limit} bytes; split the file"
+    )
+    limit_body(limit)
     request.max_form_memory_size = limit
     try:
-        return _read_upload()
+        raw = _read_upload()
     except RequestEntityTooLarge as exc:
-        raise ApiError(
-            413, f"the CSV upload is larger than the limit of {limit} bytes; split the file"
-        ) from exc
+        raise too_large from exc
+    except ApiError:
+        if body_ran_past_limit(limit):  # a chunked multipart body cut at the limit
+            raise too_large from None
+        raise
+    if body_ran_past_limit(limit):
+        raise too_large
+    return raw
 
 
 def _read_upload() -> bytes:
@@ -51,8 +67,90 @@ def _read_upload() -> bytes:
     )
 
 
+def checked_encoding(name: str) -> str:
+    """The `encoding` query parameter, if Python knows a codec by that name (a name with a
+    NUL byte or a lone surrogate makes `codecs.lookup` raise ValueError, not LookupError)."""
+    try:
+        codecs.lookup(name)
+    except (LookupError, ValueError):
+        raise ApiError(422, f"unknown encoding {name!r}") from None
+    return name
+
+
 def lines_of(raw: bytes, encoding: str) -> list[str]:
-    return list(decoded_lines(io.BytesIO(raw), encoding))
+    """The decoded lines; a codec that fails with something other than the UnicodeDecodeError
+    `decoded_lines` reports (e.g. `undefined`, `punycode` raise a bare UnicodeError), or that
+    yields lone surrogates, is a 422 too, never a 500 or an answer cut off mid-stream."""
+    try:
+        lines = list(decoded_lines(io.BytesIO(raw), encoding))
+    except BatchInputError:
+        raise
+    except ValueError as exc:  # UnicodeError is a ValueError
+        raise ApiError(
+            422, f"the CSV cannot be decoded as {encoding!r} ({exc}); pass another encoding"
+        ) from exc
+    for number, line in enumerate(lines, start=1):
+        if LONE_SURROGATE.search(line):  # utf-7, unicode_escape, ... can decode to these
+            raise ApiError(
+                422,
+                f"line {number}: decoded as {encoding!r} the CSV holds an unpaired surrogate "
+                "code point, which no UTF-8 answer can carry; check the encoding",
+            )
+    return lines
+
+
+class FirstChars:
+    """The served model, scoring each text on its first `max_chars` characters as /v1/score
+    does, so that one huge cell cannot hold a worker (a 1 MB text takes ~3 s and ~200 MB)."""
+
+    def __init__(self, model: Any, max_chars: int) -> None:
+        self._model = model
+        self._max_chars = max_chars
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        return self._model.predict_proba([text[: self._max_chars] for text in texts])
+
+    def predict(self, texts: list[str]) -> Any:
+        return self._model.predict([text[: self._max_chars] for text in texts])
+
+    def explain(self, text: str, k: int = 5) -> Any:
+        return self._model.explain(text[: self._max_chars], k)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+@dataclass
+class Counts:
+    """What the first read of an upload found."""
+
+    rows: int = 0
+    truncated: int = 0
+
+
+def count_rows(lines: list[str], text_column: str | None, prefix: str, explain: bool) -> Counts:
+    """Read the whole CSV once before answering: rows, and rows whose text is over MAX_CHARS.
+    Malformed CSV, too many rows or too many rows to explain are refused here, before the
+    first byte of the answer."""
+    config = current_app.config
+    limit = config["MAX_CSV_ROWS"]
+    counts = Counts()
+    try:
+        for record in CsvSource(lines, text_column, prefix, explain):
+            counts.rows += 1
+            if counts.rows > limit:
+                raise ApiError(
+                    413,
+                    f"the CSV has more than {limit} rows, the limit per upload; split the file "
+                    "or score it with `stance score`",
+                )
+            if record.text is not None and len(record.text) > config["MAX_CHARS"]:
+                counts.truncated += 1
+    except BatchInputError as exc:
+        raise ApiError(422, str(exc)) from exc
+    if explain:
+        check_explain_count(counts.rows, "rows", config["MAX_EXPLAIN_TEXTS"])
+    return counts
 
 
 @bp.post("/v1/score/csv")
@@ -61,24 +159,26 @@ def score_csv() -> ResponseReturnValue:
     explain = query_flag("explain")
     text_column = request.args.get("text_column") or None
     prefix = request.args.get("prefix", "")
-    encoding = request.args.get("encoding", "utf-8")
+    encoding = checked_encoding(request.args.get("encoding", "utf-8"))
     raw = uploaded_bytes(config["MAX_CSV_BYTES"])
     if not raw.strip():
         raise ApiError(422, "the CSV is empty: expected a header row naming the columns")
     try:
         lines = lines_of(raw, encoding)
-        rows = sum(1 for _ in CsvSource(lines, text_column, prefix, explain))
     except BatchInputError as exc:
         raise ApiError(422, str(exc)) from exc
-    g.n_texts = rows
+    counts = count_rows(lines, text_column, prefix, explain)
+    g.n_texts = counts.rows
     model = current_app.extensions["stance_model"].model
+    scorer = FirstChars(model, config["MAX_CHARS"])
 
     def body() -> Iterator[str]:
         yield from stream_scored_csv(
-            model, lines, text_column, prefix, explain, jobs=1, chunk_rows=config["CSV_CHUNK_ROWS"]
+            scorer, lines, text_column, prefix, explain, jobs=1, chunk_rows=config["CSV_CHUNK_ROWS"]
         )
 
     response = Response(stream_with_context(body()), mimetype="text/csv")
     response.headers["X-Model-Version"] = model.version
-    response.headers["X-Rows"] = str(rows)
+    response.headers["X-Rows"] = str(counts.rows)
+    response.headers["X-Truncated-Rows"] = str(counts.truncated)
     return response

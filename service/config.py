@@ -9,10 +9,15 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": None,  # None: $STANCE_MODEL_DIR or model/artifacts
     "MODEL_VERSION": None,  # None: the current model (gunicorn pins the verified version here)
-    "MAX_JSON_BYTES": 2 * 1024 * 1024,
-    "MAX_CSV_BYTES": 50 * 1024 * 1024,
-    "MAX_TEXTS": 1000,
-    "MAX_CHARS": 5000,
+    # Limits. Together they keep the slowest request within them at about half of gunicorn's
+    # timeout (STANCE_TIMEOUT, 30 s): ~15 s at most, measured on a 2-core machine (see
+    # SECURITY.md). Raise them together with STANCE_TIMEOUT.
+    "MAX_JSON_BYTES": 2 * 1024 * 1024,  # body of POST /v1/score
+    "MAX_CSV_BYTES": 4 * 1024 * 1024,  # upload to POST /v1/score/csv (~0.3 MB/s scored)
+    "MAX_CSV_ROWS": 20_000,  # rows of one CSV upload (even a one-word row costs ~0.1 ms)
+    "MAX_TEXTS": 1000,  # statements in one POST /v1/score
+    "MAX_CHARS": 5000,  # characters of a statement scored; the rest is cut off (both endpoints)
+    "MAX_EXPLAIN_TEXTS": 20,  # statements or rows with ?explain=true (~0.3-0.5 s each)
     "EXPLAIN_K": 5,
     "CSV_CHUNK_ROWS": 500,
 }
@@ -20,8 +25,10 @@ DEFAULTS: dict[str, Any] = {
 INT_SETTINGS = (
     "MAX_JSON_BYTES",
     "MAX_CSV_BYTES",
+    "MAX_CSV_ROWS",
     "MAX_TEXTS",
     "MAX_CHARS",
+    "MAX_EXPLAIN_TEXTS",
     "EXPLAIN_K",
     "CSV_CHUNK_ROWS",
 )

@@ -75,6 +75,22 @@ def post_worker_init(worker):
     util.write_error = _write_json_error  # this worker process only; one caller, handle_error
 
 
+_timed_out = False  # set in a worker that the master aborts for running past `timeout`
+
+
+def worker_abort(worker):
+    """The master sends SIGABRT to a worker whose request has run past `timeout` seconds; the
+    worker exits and the master forks a fresh one. Log it, and make the error gunicorn then
+    writes to the client a 503 that says why instead of a bare 500."""
+    global _timed_out
+    _timed_out = True
+    worker.log.error(
+        "request stopped: it ran past the %s s timeout (STANCE_TIMEOUT); worker %s exits",
+        worker.cfg.timeout,
+        worker.pid,
+    )
+
+
 def _write_json_error(sock, status_int, reason, mesg):
     """gunicorn's `util.write_error(sock, status_int, reason, mesg)`, as JSON."""
     import json
@@ -84,6 +100,9 @@ def _write_json_error(sock, status_int, reason, mesg):
     from service.errors import HTTP_CODES
 
     code = HTTP_CODES.get(status_int) or ("bad_request" if status_int < 500 else "internal_error")
+    if _timed_out and status_int == 500:
+        status_int, reason, code = 503, "Service Unavailable", "timeout"
+        mesg = "the request ran past the server's time limit and was stopped; send less at once"
     body = json.dumps({"error": {"code": code, "message": mesg or reason}}).encode("ascii")
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"

@@ -6,12 +6,17 @@ import html
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# A text must hold at least one character that is not whitespace as Python's str.isspace
+# defines it (what the service strips before calling a text empty). Spelled out rather than
+# \S because JSON Schema's \s (ECMA-262) differs: it lacks U+001C-U+001F and U+0085, and has
+# U+FEFF.
+NOT_BLANK = r"[^\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 def _error_responses(*statuses: int) -> dict[str, Any]:
     reasons = {
         400: "Malformed JSON, wrong types, or a bad query parameter.",
-        413: "Body, batch or upload too large.",
+        413: "Body, batch or upload too large, or too many statements to explain.",
         415: "Wrong Content-Type.",
         422: "Empty text, missing or unknown fields, or an unreadable CSV.",
     }
@@ -28,13 +33,17 @@ def openapi_document(config: Any) -> dict[str, Any]:
         "name": "explain",
         "in": "query",
         "required": False,
-        "description": "Add, per result, the n-grams that pushed hardest toward and against each label.",
-        "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+        "description": "Add, per result, the n-grams that pushed hardest toward and against each "
+        f"label; at most {config['MAX_EXPLAIN_TEXTS']} statements or rows per request. "
+        "Case-insensitive; empty means false.",
+        "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no", ""]},
     }
     text = {
         "type": "string",
         "minLength": 1,
-        "description": f"Scored on its first {max_chars} characters.",
+        "pattern": NOT_BLANK,
+        "description": f"Scored on its first {max_chars} characters (longer texts are flagged "
+        "truncated). Must hold a character other than whitespace.",
     }
     probabilities = {
         "type": "object",
@@ -73,7 +82,9 @@ def openapi_document(config: Any) -> dict[str, Any]:
             "title": "Ukraine-NATO stance and sentiment API",
             "version": "1",
             "description": "Scores political statements for their stance on Ukraine's accession to "
-            "NATO (support, oppose, neutral) and their tone (positive, negative, neutral).",
+            "NATO (support, oppose, neutral) and their tone (positive, negative, neutral). A request "
+            "still running after the server's time limit (STANCE_TIMEOUT) is stopped with 503 and "
+            "error code timeout.",
         },
         "paths": {
             "/v1/score": {
@@ -147,7 +158,23 @@ def openapi_document(config: Any) -> dict[str, Any]:
                         "200": {
                             "description": "Every input row, in order, with stance, stance_score, "
                             "stance_p_support, stance_p_oppose, stance_p_neutral, sentiment, sentiment_score, "
-                            "sentiment_p_positive, sentiment_p_negative, sentiment_p_neutral and error columns.",
+                            "sentiment_p_positive, sentiment_p_negative, sentiment_p_neutral and error columns. "
+                            f"Each text is scored on its first {max_chars} characters. At most "
+                            f"{config['MAX_CSV_ROWS']} rows and {config['MAX_CSV_BYTES']} bytes per upload.",
+                            "headers": {
+                                "X-Model-Version": {
+                                    "description": "The model version that scored the rows.",
+                                    "schema": {"type": "string"},
+                                },
+                                "X-Rows": {
+                                    "description": "Rows in the upload (and in the answer).",
+                                    "schema": {"type": "integer", "minimum": 0},
+                                },
+                                "X-Truncated-Rows": {
+                                    "description": f"Rows whose text was longer than {max_chars} characters.",
+                                    "schema": {"type": "integer", "minimum": 0},
+                                },
+                            },
                             "content": {"text/csv": {"schema": {"type": "string"}}},
                         },
                         **_error_responses(400, 413, 415, 422),

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from service.errors import ApiError
+from service.errors import MESSAGES, ApiError
 
 bp = Blueprint("scoring", __name__)
 
@@ -25,15 +26,39 @@ class Item:
     has_id: bool = False
 
 
+def limit_body(limit: int) -> None:
+    """Refuse a body over `limit` bytes, with or without Content-Length; call before reading.
+
+    Werkzeug refuses a Content-Length over `request.max_content_length` with 413, but it
+    stops reading a chunked body (no Content-Length) at that many bytes without an error, so
+    the body would be cut off silently. It is allowed one byte more here, and
+    `body_ran_past_limit` tells when that byte was read."""
+    request.max_content_length = limit + 1
+
+
+def body_ran_past_limit(limit: int) -> bool:
+    """After reading: whether the body (checked as `limit_body` set up) was over `limit`."""
+    if request.content_length is not None:
+        return request.content_length > limit
+    return bool(getattr(request.stream, "is_exhausted", False))
+
+
 def require_json_body() -> Any:
-    """The parsed JSON body, or a 415/400 error that says what was wrong."""
+    """The parsed JSON body, or a 415/413/400 error that says what was wrong."""
     if not request.is_json:
         raise ApiError(
             415,
             f"expected Content-Type application/json, got {request.mimetype or 'none'}; "
             "for CSV files use POST /v1/score/csv",
         )
-    raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_JSON_BYTES"]
+    limit_body(limit)
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raw = b""
+    if body_ran_past_limit(limit) or len(raw) > limit:
+        raise ApiError(413, MESSAGES[413])
     if not raw:
         raise ApiError(400, 'empty request body; send a JSON object such as {"text": "..."}')
     try:
@@ -52,6 +77,16 @@ def query_flag(name: str) -> bool:
     if value in FALSE_WORDS:
         return False
     raise ApiError(400, f"query parameter {name} must be true or false, got {value!r}")
+
+
+def check_explain_count(count: int, what: str, limit: int) -> None:
+    """Explanations cost far more than scores (~0.3-0.5 s each): at most `limit` per request."""
+    if count > limit:
+        raise ApiError(
+            413,
+            f"explain=true for {count} {what}; explanations are limited to {limit} per request, "
+            "send fewer or score without explain",
+        )
 
 
 def check_text(value: Any, where: str, max_chars: int) -> Item:
@@ -139,6 +174,8 @@ def score() -> ResponseReturnValue:
     explain = query_flag("explain")
     items = parse_items(require_json_body(), config["MAX_TEXTS"], config["MAX_CHARS"])
     g.n_texts = len(items)
+    if explain:
+        check_explain_count(len(items), "statements", config["MAX_EXPLAIN_TEXTS"])
     model = current_app.extensions["stance_model"].model
     predictions = model.predict([item.text for item in items])
     metrics = current_app.extensions["stance_metrics"]

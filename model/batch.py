@@ -8,6 +8,7 @@ score columns empty and the reason in `error`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -16,6 +17,8 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +51,10 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 class BatchInputError(ModelError):
     """The input cannot be read as the format it claims; the message names the line."""
+
+
+class BatchWorkerError(ModelError):
+    """A worker process died while scoring; the run cannot complete."""
 
 
 def output_columns(prefix: str = "", explain: bool = False) -> list[str]:
@@ -88,19 +95,40 @@ def check_collisions(columns: Iterable[str], produced: Sequence[str]) -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
+def check_encoding(encoding: str) -> str:
+    """The codec name if it decodes bytes to text, else a `BatchInputError` saying so."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError) as exc:
+        raise BatchInputError(
+            f"unknown encoding {encoding!r} (try utf-8, cp1252 or latin-1)"
+        ) from exc
+    if not getattr(info, "_is_text_encoding", True) or info.name in (
+        "idna",
+        "punycode",
+        "undefined",
+    ):
+        raise BatchInputError(f"{encoding!r} is not a text encoding (try utf-8, cp1252 or latin-1)")
+    return info.name
+
+
 def decoded_lines(binary: Iterable[bytes], encoding: str = "utf-8") -> Iterator[str]:
     """Decode line by line so an undecodable byte is reported with its exact line number."""
-    codec = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+    name = check_encoding(encoding)
+    is_utf8 = name == "utf-8"
+    codec = "utf-8-sig" if is_utf8 else name
     for number, raw in enumerate(binary, start=1):
         try:
-            yield raw.decode(codec) if number == 1 else raw.decode(encoding)
-        except UnicodeDecodeError as exc:
+            line = raw.decode(codec) if number == 1 else raw.decode(name)
+            if not is_utf8:  # some codecs (utf-7, unicode_escape) can produce lone surrogates
+                line.encode("utf-8")
+        except UnicodeError as exc:
+            where = f" at column {exc.start + 1}" if isinstance(exc, UnicodeDecodeError) else ""
             raise BatchInputError(
-                f"line {number}: bytes that are not valid {encoding} at column {exc.start + 1}; "
+                f"line {number}: bytes that are not valid {encoding}{where}; "
                 "if the file has another encoding, pass it with --encoding (e.g. --encoding cp1252)"
             ) from exc
-        except LookupError as exc:
-            raise BatchInputError(f"unknown encoding {encoding!r}") from exc
+        yield line
 
 
 @dataclass
@@ -280,9 +308,9 @@ _WORKER_MODEL: Any = None
 def _worker_init(model: Any) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
-    # A forked worker inherits the parent's handlers: one that turns SIGTERM into an exception
-    # lets the worker survive Pool.terminate() and hangs the parent joining it. Workers die on
-    # SIGTERM and leave Ctrl-C and hangup (sent to the whole process group) to the parent.
+    # A forked worker inherits the parent's handlers (SIGTERM -> exception). Workers die on
+    # SIGTERM and leave Ctrl-C and hangup (sent to the whole process group) to the parent,
+    # which stops submitting and waits for the chunks in flight.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
@@ -310,18 +338,33 @@ def scored_chunks(
         for chunk in _chunks(records, chunk_rows):
             yield chunk, _chunk_scores(model, chunk, explain)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_worker_init, initargs=(model,)) as pool:
-        pending: deque[tuple[list[Record], Any]] = deque()
+    # concurrent.futures, unlike multiprocessing.Pool, reports a worker that dies (killed, out
+    # of memory) as BrokenProcessPool instead of hanging, and shuts down without killing
+    # workers mid-write: it cancels queued chunks and waits for the few in flight.
+    executor = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+        initargs=(model,),
+    )
+    try:
+        pending: deque[tuple[list[Record], Future[list[list[str] | str]]]] = deque()
         for chunk in _chunks(records, chunk_rows):
             payload = [(r.text, r.problem) for r in chunk]
-            pending.append((chunk, pool.apply_async(_worker_score, (payload, explain))))
+            pending.append((chunk, executor.submit(_worker_score, payload, explain)))
             if len(pending) >= 2 * jobs:
-                done, result = pending.popleft()
-                yield done, result.get()
+                done, future = pending.popleft()
+                yield done, future.result()
         while pending:
-            done, result = pending.popleft()
-            yield done, result.get()
+            done, future = pending.popleft()
+            yield done, future.result()
+    except BrokenProcessPool as exc:
+        raise BatchWorkerError(
+            "a scoring worker process died (killed by a signal or out of memory); "
+            "nothing was written under the output name"
+        ) from exc
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

@@ -408,7 +408,8 @@ def test_unknown_encoding_is_a_clear_error(model_dir, tmp_path, capsys):
     """An encoding name Python does not know is reported as such."""
     source = write_csv(tmp_path / "in.csv", [["text"], ["NATO"]])
     assert 1 == score(model_dir, source, "-o", tmp_path / "out.csv", "--encoding", "klingon")
-    assert "stance score: error: unknown encoding 'klingon'\n" == capsys.readouterr().err
+    expected = "stance score: error: unknown encoding 'klingon' (try utf-8, cp1252 or latin-1)\n"
+    assert expected == capsys.readouterr().err
     assert ["in.csv"] == names(tmp_path)
 
 

@@ -338,14 +338,10 @@ def test_csv_texts_are_scored_on_their_first_max_chars_characters(
     ("encoding", "body", "fragment"),
     [
         ("utf\x00-8", b"text\na\n", "unknown encoding 'utf\\x00-8'"),
-        ("undefined", b"text\na\n", "the CSV cannot be decoded as 'undefined'"),
-        ("punycode", b"text\na\n", "the CSV cannot be decoded as 'punycode'"),
-        (
-            "utf-7",
-            b"text\n+2AA-\n",
-            "line 2: decoded as 'utf-7' the CSV holds an unpaired surrogate",
-        ),
-        ("unicode_escape", b"text\n\\udfff\n", "line 2: decoded as 'unicode_escape'"),
+        ("undefined", b"text\na\n", "'undefined' is not a text encoding"),
+        ("punycode", b"text\na\n", "'punycode' is not a text encoding"),
+        ("utf-7", b"text\n+2AA-\n", "line 2: bytes that are not valid utf-7"),
+        ("unicode_escape", b"text\n\\udfff\n", "line 2: bytes that are not valid unicode_escape"),
     ],
     ids=["nul-in-name", "undefined", "punycode", "utf-7-surrogate", "unicode-escape-surrogate"],
 )

@@ -670,7 +670,7 @@ def test_unreadable_csv_is_422(
     [
         ("?text_column=quote", "text column 'quote' not found; the columns are: 'id', 'text'"),
         ("?encoding=no-such-codec", "unknown encoding 'no-such-codec'"),
-        ("?encoding=rot13", "unknown encoding 'rot13'"),
+        ("?encoding=rot13", "'rot13' is not a text encoding"),
     ],
 )
 def test_bad_csv_query_parameters_are_422(client: FlaskClient, query: str, fragment: str) -> None:

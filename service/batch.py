@@ -117,10 +117,26 @@ def count_rows(lines: list[str], text_column: str | None, prefix: str, explain: 
             if record.text is not None and len(record.text) > config["MAX_CHARS"]:
                 counts.truncated += 1
     except BatchInputError as exc:
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, for_http(str(exc))) from exc
     if explain:
         check_explain_count(counts.rows, "rows", config["MAX_EXPLAIN_TEXTS"])
     return counts
+
+
+# The batch library speaks in `stance score` options; over HTTP they are query parameters.
+CLI_TO_QUERY = (
+    ("--encoding cp1252", "?encoding=cp1252"),
+    ("--prefix new_", "?prefix=new_"),
+    ("--encoding", "?encoding="),
+    ("--text-column", "?text_column="),
+    ("--prefix", "?prefix="),
+)
+
+
+def for_http(message: str) -> str:
+    for option, parameter in CLI_TO_QUERY:
+        message = message.replace(option, parameter)
+    return message
 
 
 @bp.post("/v1/score/csv")
@@ -136,7 +152,7 @@ def score_csv() -> ResponseReturnValue:
     try:
         lines = lines_of(raw, encoding)
     except BatchInputError as exc:
-        raise ApiError(422, str(exc)) from exc
+        raise ApiError(422, for_http(str(exc))) from exc
     counts = count_rows(lines, text_column, prefix, explain)
     g.n_texts = counts.rows
     model = current_app.extensions["stance_model"].model

@@ -786,3 +786,12 @@ def test_create_app_with_corrupt_current_model_raises(model_dir: Path, tmp_path:
     corrupt(directory / current / "model.joblib")
     with pytest.raises(ModelIntegrityError, match="does not match its recorded sha256"):
         create_app({"MODEL_DIR": str(directory)})
+
+
+def test_csv_errors_name_query_parameters_not_command_line_flags(client):
+    """Over HTTP a decoding error points to ?encoding=, not to the CLI's --encoding."""
+    response = client.post("/v1/score/csv", data=b"text\ncaf\xe9\n", content_type="text/csv")
+    message = response.get_json()["error"]["message"]
+    assert 422 == response.status_code
+    assert "pass it with ?encoding= (e.g. ?encoding=cp1252)" in message
+    assert "--" not in message

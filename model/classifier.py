@@ -136,7 +136,10 @@ class StanceSentimentModel(BaseEstimator):
         texts = check_texts(texts)
         if not texts:
             return np.empty((0, 3)), np.empty((0, 3))
-        X = self.features_.transform(texts)
+        return self._proba(self.features_.transform(texts), texts)
+
+    def _proba(self, X: sp.csr_matrix, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities from already computed features `X` of `texts`."""
         stance_w, stance_b = self._weights("stance")
         sentiment_w, sentiment_b = self._weights("sentiment")
         stance = (X @ stance_w + stance_b) / self.stance_temperature
@@ -186,7 +189,11 @@ class StanceSentimentModel(BaseEstimator):
         """
         [text] = check_texts([text])
         X = self.features_.transform([text])
-        prediction = self.predict([text])[0]
+        stance, sentiment = self._proba(X, [text])
+        prediction = {
+            "stance": describe(stance[0], STANCE_LABELS),
+            "sentiment": describe(sentiment[0], SENTIMENT_LABELS),
+        }
         out: dict[str, dict[str, Any]] = {}
         for head_name, head, Xh, temperature in (
             ("stance", self.stance_head_, X, self.stance_temperature),

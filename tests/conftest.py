@@ -27,7 +27,9 @@ TEST_LIMITS = {
 
 def train_tiny(model_dir: Path, data: Path = TINY_CSV) -> str:
     """Train on the tiny corpus into `model_dir`; returns the new (current) version."""
-    config = TrainConfig(data=data, model_dir=model_dir, quality_floor=0.0, folds=3, n_jobs=1)
+    config = TrainConfig(
+        data=data, model_dir=model_dir, quality_floor=0.0, gate=None, folds=3, n_jobs=1
+    )
     return train(config, say=lambda _: None).version
 
 

@@ -33,6 +33,7 @@ def test_train_load_serve_and_score(
             str(out),
             "--quality-floor",
             "0",
+            "--no-gate",
             "--folds",
             "3",
         ]

@@ -35,6 +35,7 @@ def test_train_writes_a_current_version_and_prints_metrics(tiny_csv, tmp_path, c
         tmp_path,
         "--quality-floor",
         "0",
+        "--no-gate",
         "--folds",
         "3",
     )
@@ -109,7 +110,17 @@ def test_interrupted_training_leaves_current_untouched(
 
     monkeypatch.setattr("training.train.StanceSentimentModel.fit", interrupted)
     code, _, err = run(
-        capsys, "train", "--data", tiny_csv, "--out", models, "--quality-floor", "0", "--folds", "3"
+        capsys,
+        "train",
+        "--data",
+        tiny_csv,
+        "--out",
+        models,
+        "--quality-floor",
+        "0",
+        "--no-gate",
+        "--folds",
+        "3",
     )
     assert 130 == code
     assert "interrupted; nothing was changed" in err
@@ -137,6 +148,7 @@ def test_training_killed_at_any_moment_never_breaks_current(tiny_csv, model_dir,
                 str(models),
                 "--quality-floor",
                 "0",
+                "--no-gate",
                 "--folds",
                 "3",
             ],
@@ -227,7 +239,12 @@ def test_training_is_reproducible_for_a_seed(tiny_csv, tmp_path):
     reports = [
         train(
             TrainConfig(
-                data=tiny_csv, model_dir=tmp_path / str(i), quality_floor=0, folds=3, n_jobs=1
+                data=tiny_csv,
+                model_dir=tmp_path / str(i),
+                quality_floor=0,
+                gate=None,
+                folds=3,
+                n_jobs=1,
             ),
             say=lambda _: None,
         )

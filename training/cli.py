@@ -13,16 +13,20 @@ from model.batch import default_jobs
 from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
 from model.errors import ModelError
 from model.store import ModelStore
+from training.behaviour import DEFAULT_GATE, format_suite
 from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweeteval_stance
 from training.dataset import DatasetError, load_labelled_csv
+from training.evaluation import evaluation_report, format_evaluation
 from training.metrics import format_report
 from training.search import TrainingError
 from training.train import (
     DEFAULT_CHALLENGE,
     DEFAULT_DATA,
+    DEFAULT_DEV,
     DEFAULT_QUALITY_FLOOR,
     QualityFloorError,
     TrainConfig,
+    behaviour_suite,
     evaluate_labelled,
     train,
 )
@@ -74,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_QUALITY_FLOOR,
         help="minimum cross-validated stance macro-F1 to make the model current "
         f"(default: {DEFAULT_QUALITY_FLOOR})",
+    )
+    p.add_argument(
+        "--dev",
+        type=Path,
+        default=None,
+        help="labelled real statements reported beside the cross-validated figures, never "
+        "trained on (default: ../shared/benchmarks/real-statements/dev.csv when training on "
+        "the bundled corpus and the file exists)",
+    )
+    p.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="make the model current even if it fails the behavioural tests (for a model of "
+        "another question; the tests still run and are reported)",
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the folds (default: 0)")
@@ -156,13 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    challenge = args.challenge
-    if challenge is None and args.data.resolve() == DEFAULT_DATA and DEFAULT_CHALLENGE.exists():
+    challenge, dev = args.challenge, args.dev
+    bundled = args.data.resolve() == DEFAULT_DATA
+    if challenge is None and bundled and DEFAULT_CHALLENGE.exists():
         challenge = DEFAULT_CHALLENGE
+    if dev is None and bundled and DEFAULT_DEV.exists():
+        dev = DEFAULT_DEV
     config = TrainConfig(
         data=args.data,
         model_dir=args.model_dir,
         challenge=challenge,
+        dev=dev,
+        gate=None if args.no_gate else DEFAULT_GATE,
         quality_floor=args.quality_floor,
         folds=args.folds,
         seed=args.seed,
@@ -176,10 +199,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     challenge_path = args.challenge if args.challenge and str(args.challenge) else None
     challenge = load_labelled_csv(challenge_path) if challenge_path else None
     model = ModelStore(args.model_dir).load(args.version)
+    evaluation = evaluation_report(model, quotes)
+    suite = behaviour_suite(model, None)
     report = {
         "model": model.version,
         "data": str(args.data),
-        "metrics": evaluate_labelled(model, quotes),
+        **evaluation,
+        "behaviour": suite.as_dict(),
     }
     if challenge is not None:
         report["challenge"] = {
@@ -189,7 +215,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(format_report(f"model {model.version} on {args.data}", report["metrics"]))
+    print(format_evaluation(f"model {model.version} on {args.data}", evaluation))
     if challenge is not None:
         print(
             format_report(
@@ -197,6 +223,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 report["challenge"]["metrics"],
             )
         )
+    print(format_suite(suite))
     return 0
 
 

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
@@ -40,6 +40,8 @@ class LabelledQuotes:
     sentiment: list[str]
     sha256: str
     source: str
+    # Every other column (speaker_type, confidence, ...), parallel to `texts`, by lower-case name.
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -98,6 +100,8 @@ def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:
             ],
         )
     at = {name: columns.index(name) for name in REQUIRED_COLUMNS}
+    others = {name: i for i, name in enumerate(columns) if name and name not in REQUIRED_COLUMNS}
+    extra: dict[str, list[str]] = {name: [] for name in others}
     texts: list[str] = []
     stances: list[str] = []
     sentiments: list[str] = []
@@ -145,11 +149,14 @@ def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:
         texts.append(quote)
         stances.append(stance)
         sentiments.append(sentiment)
+        for name, i in others.items():
+            extra[name].append(row[i].strip())
     if not texts and not problems:
         problems.append("no data rows after the header")
     if problems:
         raise DatasetError(source, problems)
-    return LabelledQuotes(texts, stances, sentiments, hashlib.sha256(raw).hexdigest(), source)
+    digest = hashlib.sha256(raw).hexdigest()
+    return LabelledQuotes(texts, stances, sentiments, digest, source, extra)
 
 
 def load_labelled_csv(path: Path | str) -> LabelledQuotes:

@@ -66,6 +66,24 @@ def render_card(metadata: dict[str, Any]) -> str:
             f"Stance macro-F1 {challenge['stance']['macro_f1']:.3f}, sentiment macro-F1"
             f" {challenge['sentiment']['macro_f1']:.3f} on {challenge['stance']['n']} statements.",
         ]
+    dev = metadata.get("dev_metrics")
+    if dev:
+        m = dev["metrics"]
+        parts += [
+            "",
+            "## Real statements (development set, never trained on)",
+            f"Stance macro-F1 {m['stance']['macro_f1']:.3f}, sentiment macro-F1"
+            f" {m['sentiment']['macro_f1']:.3f} on {dev['n']} real statements"
+            f" (`{metadata['dev_data']['source']}`). This, not cross-validation, is the figure"
+            " to expect on real speech.",
+            "",
+            _head_table(m["stance"]),
+        ]
+    behaviour = metadata.get("behaviour")
+    if behaviour:
+        verdict = "passed" if behaviour["gate"]["passed"] else "FAILED"
+        rates = ", ".join(f"{group} {rate:.1%}" for group, rate in behaviour["rates"].items())
+        parts += ["", "## Behavioural tests", f"Gate {verdict}: {rates}."]
     parts += [
         "",
         "## Limits",

@@ -11,7 +11,9 @@ from typing import Any
 
 from model.classifier import StanceSentimentModel
 from model.store import ModelStore
+from training.behaviour import DEFAULT_GATE, GateThresholds, SuiteResult, format_suite, run_suite
 from training.dataset import LabelledQuotes, load_labelled_csv
+from training.evaluation import evaluation_report, format_evaluation
 from training.metrics import both_heads, format_report
 from training.model_card import render_card
 from training.search import cross_validate
@@ -19,7 +21,10 @@ from training.search import cross_validate
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DATA = DATA_DIR / "quotes.csv"
 DEFAULT_CHALLENGE = DATA_DIR / "challenge.csv"
+# Real statements for measuring, never training: the team's shared development set, when present.
+DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared/benchmarks/real-statements/dev.csv"
 DEFAULT_QUALITY_FLOOR = 0.5
+FAILURES_KEPT = 50
 
 
 class QualityFloorError(Exception):
@@ -31,7 +36,9 @@ class TrainConfig:
     data: Path = DEFAULT_DATA
     model_dir: Path | None = None
     challenge: Path | None = None
+    dev: Path | None = None
     quality_floor: float = DEFAULT_QUALITY_FLOOR
+    gate: GateThresholds | None = DEFAULT_GATE  # None: run the behavioural tests, never block
     folds: int = 5
     seed: int = 0
     n_jobs: int = -1
@@ -110,11 +117,55 @@ def evaluate_labelled(estimator: Any, quotes: LabelledQuotes) -> dict[str, dict[
     )
 
 
+def behaviour_suite(estimator: Any, gate: GateThresholds | None) -> SuiteResult:
+    """The behavioural tests of `estimator`, judged against `gate` (the defaults when None)."""
+    return run_suite(
+        lambda texts: [p["stance"]["label"] for p in estimator.predict(texts)],
+        gate or DEFAULT_GATE,
+    )
+
+
+def summary_line(metadata: dict[str, Any]) -> str:
+    """Stance and sentiment macro-F1 side by side: cross-validated, challenge set, dev set."""
+    columns = [("cross-validated", metadata["cv_metrics"])]
+    if "challenge_metrics" in metadata:
+        columns.append(("challenge set", metadata["challenge_metrics"]))
+    if "dev_metrics" in metadata:
+        columns.append(("real statements (dev)", metadata["dev_metrics"]["metrics"]))
+    head = "  ".join(f"{name:>22}" for name, _ in columns)
+    lines = [f"macro-F1         {head}"]
+    for task in ("stance", "sentiment"):
+        cells = "  ".join(f"{m[task]['macro_f1']:>22.3f}" for _, m in columns)
+        lines.append(f"  {task:<14} {cells}")
+    return "\n".join(lines)
+
+
+def refusals(config: TrainConfig, stance_f1: float, suite: SuiteResult) -> list[str]:
+    """Why the new version must not become current (empty when it may)."""
+    reasons = []
+    if stance_f1 < config.quality_floor:
+        reasons.append(
+            f"cross-validated stance macro-F1 {stance_f1:.3f} is below the quality floor "
+            f"{config.quality_floor:.3f} (add or fix training rows, or lower --quality-floor)"
+        )
+    if config.gate is not None and not suite.passed:
+        missed = ", ".join(
+            f"{group} {m['rate']:.1%} < {m['threshold']:.0%}"
+            for group, m in suite.gate["missed"].items()
+        )
+        reasons.append(
+            f"it fails the behavioural gate ({missed}; the failed cases are listed above; "
+            "fix the training data, or pass --no-gate for a model of another question)"
+        )
+    return reasons
+
+
 def train(config: TrainConfig, say: Callable[[str], None] = print) -> TrainReport:
-    """Train, write a new version, and make it current if it passes the quality floor."""
+    """Train, write a new version, and make it current if it passes the floor and the gate."""
     started = time.perf_counter()
     quotes = load_labelled_csv(config.data)
     challenge = load_labelled_csv(config.challenge) if config.challenge else None
+    dev = load_labelled_csv(config.dev) if config.dev else None
     store = ModelStore(config.model_dir)
     say(f"training on {quotes.source}: {len(quotes)} rows, {quotes.counts()}")
     estimator, evidence = fit_model(quotes, config)
@@ -144,9 +195,23 @@ def train(config: TrainConfig, say: Callable[[str], None] = print) -> TrainRepor
         lines.append(
             format_report(f"challenge set ({challenge.source})", metadata["challenge_metrics"])
         )
+    if dev is not None:
+        metadata["dev_metrics"] = evaluation_report(estimator, dev)
+        metadata["dev_data"] = {"source": str(config.dev), "sha256": dev.sha256}
+        lines.append(
+            format_evaluation(
+                f"real statements ({dev.source}), never trained on", metadata["dev_metrics"]
+            )
+        )
+    suite = behaviour_suite(estimator, config.gate)
+    metadata["behaviour"] = suite.as_dict() | {"failures": suite.failures[:FAILURES_KEPT]}
+    metadata["behaviour"]["gate"]["enforced"] = config.gate is not None
+    lines.append(format_suite(suite))
+    lines.append(summary_line(metadata))
     version = store.save(estimator, metadata, render_card(metadata))
     stance_f1 = evidence["cv_metrics"]["stance"]["macro_f1"]
-    promoted = stance_f1 >= config.quality_floor
+    reasons = refusals(config, stance_f1, suite)
+    promoted = not reasons
     if promoted:
         store.promote(version)
     seconds = time.perf_counter() - started
@@ -156,8 +221,7 @@ def train(config: TrainConfig, say: Callable[[str], None] = print) -> TrainRepor
     if not promoted:
         raise QualityFloorError(
             f"model {version} was written to {store.root / version} but NOT made current: "
-            f"cross-validated stance macro-F1 {stance_f1:.3f} is below the quality floor "
-            f"{config.quality_floor:.3f} (add or fix training rows, or lower --quality-floor)"
+            + "; and ".join(reasons)
         )
     say(f"model {version} is now current ({store.root / version}); trained in {seconds:.1f} s")
     return report

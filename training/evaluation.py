@@ -1,0 +1,150 @@
+"""How a model does on a labelled set: both heads, the high-confidence subset, errors by speaker.
+
+Real-statement sets (such as the project's development set) carry a `confidence` column and a
+free-text `speaker_role`; the corpus carries `speaker_type`. Whichever a file has is used to
+group the errors, so a reader sees *whose* statements the model gets wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+from training.dataset import LabelledQuotes
+from training.metrics import both_heads, format_report
+
+# Coarse speaker groups from a free-text role, first match wins (order matters: "Deputy Foreign
+# Minister" is a minister, "NATO Secretary General" a NATO official, "Prime Minister" a head of
+# government).
+SPEAKER_GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("nato_official", re.compile(r"\bNATO\b|North Atlantic|Alliance", re.I)),
+    (
+        "head_of_state_or_government",
+        re.compile(r"\b(president|prime minister|chancellor|king|premier)\b", re.I),
+    ),
+    (
+        "minister",
+        re.compile(
+            r"\b(minister|secretary of (state|defen[cs]e)|foreign secretary|defen[cs]e secretary)\b",
+            re.I,
+        ),
+    ),
+    ("spokesperson", re.compile(r"\b(spokes(man|woman|person)|press secretary)\b", re.I)),
+    ("diplomat", re.compile(r"\b(ambassador|envoy|diplomat|representative)\b", re.I)),
+    (
+        "legislator",
+        re.compile(
+            r"\b(MP|MEP|senator|congress\w*|deputy|parliament\w*|duma|rada|lawmaker|speaker)\b",
+            re.I,
+        ),
+    ),
+    (
+        "official_text",
+        re.compile(
+            r"\b(declaration|communiqu|treaty|draft|plan|statement|law|bill|resolution)\b", re.I
+        ),
+    ),
+    (
+        "media",
+        re.compile(
+            r"\b(news|agency|journalist|newspaper|editorial|columnist|report|outlet|media|tv)\b",
+            re.I,
+        ),
+    ),
+    (
+        "analyst",
+        re.compile(
+            r"\b(analyst|think.?tank|scientist|economist|expert|professor|scholar|researcher|institute|policy)\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def speaker_group(role: str) -> str:
+    """The coarse group of a free-text speaker role ("Foreign Minister of Poland" -> minister)."""
+    for name, pattern in SPEAKER_GROUPS:
+        if pattern.search(role):
+            return name
+    return "other" if role.strip() else "unknown"
+
+
+def speaker_groups(quotes: LabelledQuotes) -> list[str] | None:
+    """Each row's speaker group: its `speaker_type`, or the group of its `speaker_role`."""
+    if "speaker_type" in quotes.columns:
+        return quotes.columns["speaker_type"]
+    if "speaker_role" in quotes.columns:
+        return [speaker_group(role) for role in quotes.columns["speaker_role"]]
+    return None
+
+
+def evaluation_report(model: Any, quotes: LabelledQuotes) -> dict[str, Any]:
+    """Figures of `model` on `quotes`: overall, high-confidence rows, and errors by speaker."""
+    predictions = model.predict(quotes.texts)
+    stance = [p["stance"]["label"] for p in predictions]
+    sentiment = [p["sentiment"]["label"] for p in predictions]
+    report: dict[str, Any] = {
+        "n": len(quotes),
+        "metrics": both_heads(quotes.stance, quotes.sentiment, stance, sentiment),
+    }
+    confidence = quotes.columns.get("confidence")
+    if confidence:
+        keep = [i for i, c in enumerate(confidence) if c.lower() == "high"]
+        if keep:
+            report["high_confidence"] = {
+                "n": len(keep),
+                "metrics": both_heads(
+                    [quotes.stance[i] for i in keep],
+                    [quotes.sentiment[i] for i in keep],
+                    [stance[i] for i in keep],
+                    [sentiment[i] for i in keep],
+                ),
+            }
+    groups = speaker_groups(quotes)
+    if groups is not None:
+        report["by_speaker"] = errors_by_group(groups, quotes.stance, stance)
+    return report
+
+
+def errors_by_group(
+    groups: list[str], gold: list[str], predicted: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per speaker group: rows, stance errors, accuracy and the commonest confusions."""
+    rows: Counter[str] = Counter(groups)
+    wrong: dict[str, Counter[str]] = defaultdict(Counter)
+    for group, g, p in zip(groups, gold, predicted, strict=True):
+        if g != p:
+            wrong[group][f"{g}->{p}"] += 1
+    out = {}
+    for group, n in rows.most_common():
+        errors = sum(wrong[group].values())
+        out[group] = {
+            "n": n,
+            "errors": errors,
+            "accuracy": (n - errors) / n,
+            "confusions": dict(wrong[group].most_common(3)),
+        }
+    return out
+
+
+def format_evaluation(title: str, report: dict[str, Any]) -> str:
+    """The report as text: the per-class tables, then the subset and the speaker groups."""
+    lines = [format_report(title, report["metrics"])]
+    subset = report.get("high_confidence")
+    if subset:
+        m = subset["metrics"]
+        lines.append(
+            f"  high-confidence rows (n={subset['n']}): stance macro-F1 "
+            f"{m['stance']['macro_f1']:.3f}, sentiment macro-F1 {m['sentiment']['macro_f1']:.3f}"
+        )
+    groups = report.get("by_speaker")
+    if groups:
+        lines.append("  stance errors by speaker group (gold->predicted):")
+        for group, g in groups.items():
+            confusions = ", ".join(f"{k} {v}" for k, v in g["confusions"].items())
+            lines.append(
+                f"    {group:<30} n={g['n']:<5} errors {g['errors']:<4} "
+                f"accuracy {g['accuracy']:.2f}  {confusions}"
+            )
+    return "\n".join(lines)

@@ -85,6 +85,7 @@ class StanceSentimentModel(BaseEstimator):
         stance_temperature: float = 1.0,
         sentiment_temperature: float = 1.0,
         hashtag_tokens: bool = False,
+        canonical_terms: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -98,6 +99,7 @@ class StanceSentimentModel(BaseEstimator):
         self.stance_temperature = stance_temperature
         self.sentiment_temperature = sentiment_temperature
         self.hashtag_tokens = hashtag_tokens
+        self.canonical_terms = canonical_terms
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -108,6 +110,7 @@ class StanceSentimentModel(BaseEstimator):
             mark_negation=self.mark_negation,
             min_df=self.min_df,
             hashtag_tokens=self.hashtag_tokens,
+            canonical_terms=self.__dict__.get("canonical_terms", False),
         )
 
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:

@@ -16,12 +16,16 @@ from model.text import normalize, tokenize
 class WordNgrams:
     """Picklable analyzer: word n-grams of an already normalised text, negation-marked on request."""
 
-    def __init__(self, ngram_range: tuple[int, int], mark_negation: bool) -> None:
+    def __init__(
+        self, ngram_range: tuple[int, int], mark_negation: bool, canonical: bool = False
+    ) -> None:
         self.ngram_range = ngram_range
         self.mark_negation = mark_negation
+        self.canonical = canonical
 
     def __call__(self, normalized: str) -> list[str]:
-        tokens = tokenize(normalized, self.mark_negation)
+        canonical = self.__dict__.get("canonical", False)  # analyzers pickled before the option
+        tokens = tokenize(normalized, self.mark_negation, canonical)
         low, high = self.ngram_range
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
@@ -79,7 +83,8 @@ class TextFeatures(BaseEstimator, TransformerMixin):
 
     Column order: every word n-gram, then every character n-gram (`char_wb`, so n-grams never
     cross a word boundary and can be attributed to words by `model.explain`). With
-    `hashtag_tokens`, each hashtag is also one whole word (see `model.text.normalize`).
+    `hashtag_tokens`, each hashtag is also one whole word (see `model.text.normalize`); with
+    `canonical_terms`, word n-grams see domain synonyms as one word (`model.text.tokenize`).
     """
 
     def __init__(
@@ -90,6 +95,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         min_df: int = 1,
         max_features: int | None = None,
         hashtag_tokens: bool = False,
+        canonical_terms: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -97,6 +103,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.min_df = min_df
         self.max_features = max_features
         self.hashtag_tokens = hashtag_tokens
+        self.canonical_terms = canonical_terms
 
     def normalize(self, text: str) -> str:
         """The text as these features see it (features pickled before the option: no tags)."""
@@ -105,7 +112,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeatures:
         normalized = [self.normalize(t) for t in texts]
         self.word_ = TfidfVectorizer(
-            analyzer=WordNgrams(tuple(self.word_ngram_range), self.mark_negation),
+            analyzer=WordNgrams(
+                tuple(self.word_ngram_range), self.mark_negation, self.canonical_terms
+            ),
             lowercase=False,
             sublinear_tf=True,
             min_df=self.min_df,

@@ -54,19 +54,71 @@ def normalize(text: str, hashtag_tokens: bool = False) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Names that mean the same thing in this domain, as one word feature each: supporters say "the
+# Alliance" where opponents say "NATO", and a model should not learn the synonym as a stance.
+# Other countries that are or were candidates share one word, so "Finland should join" and
+# "Georgia should join" teach the same lesson: another country's accession.
+_CANONICAL_PHRASES = (
+    (re.compile(r"\bnorth atlantic treaty organi[sz]ation\b"), "nato"),
+    (re.compile(r"\b(?:the )?north atlantic alliance\b"), "nato"),
+    (re.compile(r"\bnorth macedonia\b"), "macedonia"),
+    (re.compile(r"\bbosnia and herzegovina\b"), "bosnia"),
+)
+CANONICAL_WORDS = {
+    "alliance": "nato",
+    "alliance's": "nato's",
+    "kyiv": "ukraine",
+    "kiev": "ukraine",
+    "kyiv's": "ukraine's",
+    "kiev's": "ukraine's",
+    **{
+        name + suffix: "othercountry" + suffix
+        for name in (
+            "finland",
+            "sweden",
+            "georgia",
+            "moldova",
+            "montenegro",
+            "macedonia",
+            "bosnia",
+            "serbia",
+            "armenia",
+            "azerbaijan",
+            "tbilisi",
+            "chisinau",
+            "helsinki",
+            "stockholm",
+        )
+        for suffix in ("", "'s")
+    },
+}
+
+
+def canonicalize(normalized: str) -> str:
+    """A normalised text with multi-word names reduced to one word ("north atlantic alliance")."""
+    for pattern, replacement in _CANONICAL_PHRASES:
+        normalized = pattern.sub(replacement, normalized)
+    return normalized
+
+
 # A `#` only ever starts a token in text normalised with `hashtag_tokens`.
 _TOKEN = re.compile(r"#?[^\W_]+(?:['-][^\W_]+)*|[?!]")
 _CLAUSE_END = frozenset({"?", "!"})
 
 
-def tokenize(normalized: str, mark_negation: bool = False) -> list[str]:
+def tokenize(normalized: str, mark_negation: bool = False, canonical: bool = False) -> list[str]:
     """Word tokens of a normalised text; `?` and `!` are tokens too.
 
     With `mark_negation`, the up to three tokens after a negator carry a `neg_` prefix,
-    so "not ready" and "ready" are distinct features (the negator itself is kept). Whole
+    so "not ready" and "ready" are distinct features (the negator itself is kept). With
+    `canonical`, domain synonyms become one word ("the Alliance" and "NATO" are both `nato`). Whole
     hashtags (`#tag`) are topic markers: never marked, and they do not use up the scope.
     """
+    if canonical:
+        normalized = canonicalize(normalized)
     tokens = _TOKEN.findall(normalized)
+    if canonical:
+        tokens = [CANONICAL_WORDS.get(token, token) for token in tokens]
     if not mark_negation:
         return tokens
     marked: list[str] = []

@@ -16,7 +16,7 @@ from model.store import ModelStore
 from training.behaviour import DEFAULT_GATE, format_suite
 from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweeteval_stance
 from training.dataset import DatasetError, load_labelled_csv
-from training.evaluation import evaluation_report, format_evaluation
+from training.evaluation import compare_models, evaluation_report, format_evaluation
 from training.metrics import format_report
 from training.search import TrainingError
 from training.train import (
@@ -167,6 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="end with one JSON object (f_avg, per_target, ...)"
     )
 
+    p = commands.add_parser(
+        "compare",
+        help="compare two model versions on a labelled CSV (paired bootstrap)",
+        description="Scores the same rows with both versions and reports each head's macro-F1, "
+        "the difference B - A and its 95 %% paired-bootstrap interval.",
+    )
+    p.add_argument("a", help="model version A (the baseline)")
+    p.add_argument("b", help="model version B (the candidate)")
+    p.add_argument(
+        "--data", type=Path, required=True, help="labelled CSV (text, stance, sentiment)"
+    )
+    p.add_argument("--samples", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    _model_dir_option(p)
+
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
@@ -224,6 +239,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
             )
         )
     print(format_suite(suite))
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    if args.samples < 100:
+        print("stance compare: error: --samples must be at least 100", file=sys.stderr)
+        return EXIT_USAGE
+    quotes = load_labelled_csv(args.data)
+    store = ModelStore(args.model_dir)
+    a, b = store.load(args.a), store.load(args.b)
+    result = compare_models(a, b, quotes, args.samples)
+    if args.json:
+        print(json.dumps({"a": a.version, "b": b.version, "data": str(args.data), **result}))
+        return 0
+    print(f"{args.data}: B = {b.version} against A = {a.version}, {len(quotes)} rows")
+    for head, r in result.items():
+        print(
+            f"  {head:<10} macro-F1 A {r['a']:.3f}  B {r['b']:.3f}  B-A {r['delta']:+.3f} "
+            f"[95 % {r['low']:+.3f}, {r['high']:+.3f}]  P(B not better) {r['p_not_better']:.3f}"
+        )
     return 0
 
 
@@ -288,6 +323,7 @@ COMMANDS = {
     "evaluate": run_evaluate,
     "score": run_score,
     "benchmark": run_benchmark,
+    "compare": run_compare,
     "info": run_info,
 }
 

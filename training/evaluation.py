@@ -11,8 +11,9 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
+from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.dataset import LabelledQuotes
-from training.metrics import both_heads, format_report
+from training.metrics import both_heads, format_report, head_metrics, paired_bootstrap
 
 # Coarse speaker groups from a free-text role, first match wins (order matters: "Deputy Foreign
 # Minister" is a minister, "NATO Secretary General" a NATO official, "Prime Minister" a head of
@@ -148,3 +149,23 @@ def format_evaluation(title: str, report: dict[str, Any]) -> str:
                 f"accuracy {g['accuracy']:.2f}  {confusions}"
             )
     return "\n".join(lines)
+
+
+def compare_models(
+    a: Any, b: Any, quotes: LabelledQuotes, samples: int
+) -> dict[str, dict[str, float]]:
+    """Both heads' macro-F1 for models `a` and `b` on `quotes`, and B - A by paired bootstrap."""
+    pa, pb = a.predict(quotes.texts), b.predict(quotes.texts)
+    out = {}
+    for head, gold, labels in (
+        ("stance", quotes.stance, STANCE_LABELS),
+        ("sentiment", quotes.sentiment, SENTIMENT_LABELS),
+    ):
+        la = [p[head]["label"] for p in pa]
+        lb = [p[head]["label"] for p in pb]
+        out[head] = {
+            "a": head_metrics(gold, la, labels)["macro_f1"],
+            "b": head_metrics(gold, lb, labels)["macro_f1"],
+            **paired_bootstrap(gold, la, lb, labels, samples),
+        }
+    return out

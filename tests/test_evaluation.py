@@ -1,0 +1,124 @@
+"""Evaluation on real-statement sets: subsets, speaker groups, and paired model comparison."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+
+from training.cli import main
+from training.evaluation import speaker_group
+from training.metrics import head_metrics, paired_bootstrap
+
+LABELS = ("support", "oppose", "neutral")
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("role", "group"),
+    [
+        ("NATO Secretary General", "nato_official"),
+        ("President of Ukraine", "head_of_state_or_government"),
+        ("Prime Minister of Hungary", "head_of_state_or_government"),
+        ("Deputy Foreign Minister of Russia", "minister"),
+        ("US Secretary of State", "minister"),
+        ("Kremlin spokesman", "spokesperson"),
+        ("Russian Ambassador to the OSCE", "diplomat"),
+        ("MP, Verkhovna Rada", "legislator"),
+        ("Newspaper editorial", "media"),
+        ("Political scientist", "analyst"),
+        ("Blogger", "other"),
+        ("", "unknown"),
+    ],
+)
+def test_free_text_roles_fall_into_speaker_groups(role, group):
+    assert group == speaker_group(role)
+
+
+def test_paired_bootstrap_finds_a_real_improvement_and_none_between_equals():
+    rng = random.Random(7)
+    gold = [rng.choice(LABELS) for _ in range(400)]
+    weak = [g if rng.random() < 0.5 else rng.choice(LABELS) for g in gold]
+    strong = [g if rng.random() < 0.8 else rng.choice(LABELS) for g in gold]
+    better = paired_bootstrap(gold, weak, strong, LABELS, samples=500)
+    observed = head_metrics(gold, strong, LABELS)["macro_f1"]
+    observed -= head_metrics(gold, weak, LABELS)["macro_f1"]
+    assert better["delta"] == pytest.approx(observed)
+    assert 0 < better["low"] < better["delta"] < better["high"]
+    assert better["p_not_better"] < 0.01
+    same = paired_bootstrap(gold, weak, weak, LABELS, samples=500)
+    assert (0.0, 0.0, 0.0, 1.0) == (same["delta"], same["low"], same["high"], same["p_not_better"])
+
+
+@pytest.fixture()
+def real_style_csv(tmp_path, tiny_csv):
+    """The tiny corpus in the layout of a real-statement set: confidence and speaker_role."""
+    with tiny_csv.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    path = tmp_path / "real.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text", "speaker_role", "stance", "sentiment", "confidence"])
+        for i, row in enumerate(rows):
+            role = ("President of Poland", "NATO Spokesperson", "Blogger")[i % 3]
+            confidence = "high" if i % 2 else "medium"
+            writer.writerow([i, row["text"], role, row["stance"], row["sentiment"], confidence])
+    return path, len(rows)
+
+
+def test_evaluate_reports_high_confidence_rows_and_errors_by_speaker(
+    real_style_csv, model_dir, capsys
+):
+    path, n = real_style_csv
+    code, out, _ = run(capsys, "evaluate", "--data", path, "--model-dir", model_dir, "--json")
+    assert 0 == code
+    report = json.loads(out)
+    assert n // 2 == report["high_confidence"]["n"]
+    groups = report["by_speaker"]
+    assert {"head_of_state_or_government", "nato_official", "other"} == set(groups)
+    assert n == sum(g["n"] for g in groups.values())
+    wrong = n - round(report["metrics"]["stance"]["accuracy"] * n)
+    assert wrong == sum(g["errors"] for g in groups.values())
+    assert {"rates", "gate", "counts", "failures"} <= set(report["behaviour"])
+
+
+def test_evaluate_prints_the_subset_the_groups_and_the_behavioural_suite(
+    real_style_csv, model_dir, capsys
+):
+    path, _ = real_style_csv
+    code, out, _ = run(capsys, "evaluate", "--data", path, "--model-dir", model_dir)
+    assert 0 == code
+    assert "high-confidence rows" in out
+    assert "stance errors by speaker group" in out and "nato_official" in out
+    assert "behavioural tests: gate" in out
+
+
+def test_compare_a_version_with_itself_shows_no_difference(tiny_csv, model_dir, capsys):
+    from model.store import ModelStore
+
+    version = ModelStore(model_dir).current_version()
+    argv = ["compare", version, version, "--data", tiny_csv, "--model-dir", model_dir]
+    code, out, _ = run(capsys, *argv, "--samples", "200", "--json")
+    assert 0 == code
+    result = json.loads(out)
+    for head in ("stance", "sentiment"):
+        assert result[head]["a"] == result[head]["b"]
+        assert 0.0 == result[head]["delta"]
+    code, out, _ = run(capsys, *argv, "--samples", "200")
+    assert 0 == code and "B-A +0.000" in out
+
+
+def test_compare_refuses_too_few_samples_and_unknown_versions(tiny_csv, model_dir, capsys):
+    code, _, err = run(capsys, "compare", "a", "b", "--data", tiny_csv, "--samples", "5")
+    assert 2 == code and "--samples must be at least 100" in err
+    code, _, err = run(
+        capsys, "compare", "nope", "nope", "--data", tiny_csv, "--model-dir", model_dir
+    )
+    assert 1 == code and "stance compare: error:" in err

@@ -122,3 +122,18 @@ def test_compare_refuses_too_few_samples_and_unknown_versions(tiny_csv, model_di
         capsys, "compare", "nope", "nope", "--data", tiny_csv, "--model-dir", model_dir
     )
     assert 1 == code and "stance compare: error:" in err
+
+
+def test_profile_puts_sets_side_by_side(tiny_csv, real_style_csv, capsys):
+    path, n = real_style_csv
+    code, out, _ = run(capsys, "profile", tiny_csv, path, "--json")
+    assert 0 == code
+    profiles = json.loads(out)
+    tiny, real = profiles[str(tiny_csv)], profiles[str(path)]
+    assert n == tiny["rows"] == real["rows"]
+    assert tiny["names NATO"] == real["names NATO"]
+    assert 1.0 == pytest.approx(sum(tiny[f"stance {label}"] for label in LABELS))
+    assert "speaker nato_official" in real and "speaker legislator" in tiny
+    code, out, _ = run(capsys, "profile", tiny_csv, path)
+    assert 0 == code and out.startswith(f"| | {tiny_csv} | {path} |")
+    assert "| names NATO |" in out

@@ -18,6 +18,7 @@ from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweetev
 from training.dataset import DatasetError, load_labelled_csv
 from training.evaluation import compare_models, evaluation_report, format_evaluation
 from training.metrics import format_report
+from training.profile import format_profiles, profile
 from training.search import TrainingError
 from training.train import (
     DEFAULT_CHALLENGE,
@@ -182,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     _model_dir_option(p)
 
+    p = commands.add_parser(
+        "profile",
+        help="the form of labelled sets side by side (speakers, length, NATO named, ...)",
+    )
+    p.add_argument("data", type=Path, nargs="+", help="labelled CSV files")
+    p.add_argument("--json", action="store_true", help="print the profiles as one JSON object")
+
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
@@ -262,6 +270,12 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_profile(args: argparse.Namespace) -> int:
+    profiles = {str(path): profile(load_labelled_csv(path)) for path in args.data}
+    print(json.dumps(profiles) if args.json else format_profiles(profiles))
+    return 0
+
+
 def run_info(args: argparse.Namespace) -> int:
     print(json.dumps(ModelStore(args.model_dir).read_metadata(args.version), indent=2))
     return 0
@@ -324,6 +338,7 @@ COMMANDS = {
     "score": run_score,
     "benchmark": run_benchmark,
     "compare": run_compare,
+    "profile": run_profile,
     "info": run_info,
 }
 

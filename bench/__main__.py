@@ -19,7 +19,14 @@ from bench.naive import train_naive
 from bench.speed import batch_benchmark, service_benchmark
 from model.store import ModelStore
 from training.dataset import load_labelled_csv
-from training.train import DEFAULT_CHALLENGE, DEFAULT_DATA, evaluate_labelled
+from training.evaluation import evaluation_report
+from training.train import (
+    DEFAULT_CHALLENGE,
+    DEFAULT_DATA,
+    DEFAULT_DEV,
+    behaviour_suite,
+    evaluate_labelled,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -74,6 +81,19 @@ def accuracy(model_dir: Path, tweeteval: Path) -> dict[str, Any]:
             head: {"macro_f1": m["macro_f1"], "f_avg": m["f_avg"]} for head, m in challenge.items()
         },
     }
+    if DEFAULT_DEV.exists():
+        dev = evaluation_report(model, load_labelled_csv(DEFAULT_DEV))
+        result["real_dev"] = {
+            head: {"macro_f1": m["macro_f1"], "f_avg": m["f_avg"]}
+            for head, m in dev["metrics"].items()
+        }
+        high = dev.get("high_confidence")
+        if high:
+            result["real_dev_high_confidence"] = {
+                head: {"macro_f1": m["macro_f1"], "f_avg": m["f_avg"]}
+                for head, m in high["metrics"].items()
+            }
+    result["behaviour"] = behaviour_suite(model, None).rates
     try:
         from training.benchmark import run_tweeteval_sentiment, run_tweeteval_stance
     except ImportError:  # the public benchmark module is optional
@@ -97,13 +117,16 @@ def table(results: dict[str, Any]) -> str:
         t = results["training"]
         lines.append(f"  make train (default corpus, {t['rows']} rows): {t['seconds']:.1f} s")
     acc = results.get("accuracy", {})
-    for name in ("corpus_cv", "challenge"):
+    for name in ("corpus_cv", "challenge", "real_dev", "real_dev_high_confidence"):
         if name in acc:
             m = acc[name]
             lines.append(
                 f"  {name:<22} stance macro-F1 {m['stance']['macro_f1']:.3f}  F_avg {m['stance']['f_avg']:.3f}"
                 f"  | sentiment macro-F1 {m['sentiment']['macro_f1']:.3f}"
             )
+    if "behaviour" in acc:
+        rates = ", ".join(f"{group} {rate:.1%}" for group, rate in acc["behaviour"].items())
+        lines.append(f"  behavioural tests       {rates}")
     if "tweeteval_stance_val" in acc:
         lines.append(f"  tweeteval stance val    F_avg {acc['tweeteval_stance_val']['f_avg']:.2f}")
     if "tweeteval_sentiment_val" in acc:

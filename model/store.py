@@ -7,19 +7,23 @@ Layout of a model directory (default `model/artifacts/`, or `$STANCE_MODEL_DIR`)
     <version>/MODEL_CARD.md    the human-readable card
     current -> <version>       a symlink, replaced atomically
 
-Models are only ever loaded from this directory, by version name, after the joblib file's
-sha256 and the recorded library versions have been checked.
+Models are only ever loaded from this directory, by version name, from a real directory (not
+a symlink), after the artifact format, the recorded library versions and the joblib file's
+sha256 have been checked. The bytes that are hashed are the bytes that are unpickled: the file
+is read once, so it cannot be swapped between the check and the load.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import platform
 import re
 import shutil
+import stat
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,6 +71,24 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of `path`, which must be a regular file and not a symlink."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError as exc:
+        raise ModelIntegrityError(f"{path} is missing; {RETRAIN_HINT}") from exc
+    except OSError as exc:  # ELOOP: a symlink
+        if path.is_symlink():
+            raise ModelIntegrityError(
+                f"{path} is a symlink; a model file must be the file training wrote"
+            ) from exc
+        raise ModelIntegrityError(f"{path} cannot be read ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ModelIntegrityError(f"{path} is not a regular file; {RETRAIN_HINT}")
+        return handle.read()
 
 
 def new_version_name(now: datetime | None = None) -> str:
@@ -127,11 +149,17 @@ class ModelStore:
         return target if is_version_name(target) else None
 
     def version_dir(self, version: str) -> Path:
+        """The directory of `version`: a version name, and a real directory in the root."""
         if not is_version_name(version):
             raise ModelNotFoundError(
                 f"{version!r} is not a model version name (expected e.g. 20260101T120000Z-a1b2c3)"
             )
         path = self.root / version
+        if path.is_symlink():
+            raise ModelIntegrityError(
+                f"{path} is a symlink; a model version must be a directory that training "
+                f"wrote in {self.root}"
+            )
         if not path.is_dir():
             raise ModelNotFoundError(f"model version {version} does not exist in {self.root}")
         return path
@@ -148,24 +176,49 @@ class ModelStore:
             raise ModelIntegrityError(f"{path} lacks the model's sha256; {RETRAIN_HINT}")
         return metadata
 
-    def load(self, version: str | None = None) -> LoadedModel:
-        """Load `version` (default: current) after verifying its hash and library versions."""
+    def verify(self, version: str | None = None) -> dict[str, Any]:
+        """Check `version` (default: current) without unpickling it: artifact format, library
+        versions and the joblib file's sha256. Returns its metadata. Cheap enough for the
+        gunicorn master to run before it lets workers load a model."""
         version = version or self._require_current()
+        metadata = self._checked_metadata(version)
+        self._check_hash(self.version_dir(version) / MODEL_FILE, metadata)
+        return metadata
+
+    def load(self, version: str | None = None) -> LoadedModel:
+        """Load `version` (default: current) after the checks of `verify`, unpickling the
+        very bytes that were hashed."""
+        version = version or self._require_current()
+        metadata = self._checked_metadata(version)
         directory = self.version_dir(version)
-        metadata = self.read_metadata(version)
-        self._check_libraries(metadata, version)
         model_path = directory / MODEL_FILE
-        if not model_path.is_file():
-            raise ModelIntegrityError(f"{model_path} is missing; {RETRAIN_HINT}")
-        actual = sha256_file(model_path)
+        data = self._check_hash(model_path, metadata)
+        estimator = self._unpickle(data, model_path)
+        return LoadedModel(estimator=estimator, metadata=metadata, path=directory)
+
+    def _checked_metadata(self, version: str) -> dict[str, Any]:
+        metadata = self.read_metadata(version)
+        found = metadata.get("format_version")
+        if found != FORMAT_VERSION:
+            raise ModelCompatibilityError(
+                f"model {version} has artifact format {found!r}; this code reads format "
+                f"{FORMAT_VERSION}; {RETRAIN_HINT}"
+            )
+        self._check_libraries(metadata, version)
+        return metadata
+
+    @staticmethod
+    def _check_hash(model_path: Path, metadata: dict[str, Any]) -> bytes:
+        """The file's bytes, once their sha256 matches the recorded one."""
+        data = read_regular_file(model_path)
+        actual = hashlib.sha256(data).hexdigest()
         if actual != metadata["sha256"]:
             raise ModelIntegrityError(
                 f"{model_path} does not match its recorded sha256 (expected "
-                f"{metadata['sha256'][:12]}..., found {actual[:12]}...): the file was changed, "
-                f"truncated or swapped; {RETRAIN_HINT}"
+                f"{str(metadata['sha256'])[:12]}..., found {actual[:12]}...): the file was "
+                f"changed, truncated or swapped; {RETRAIN_HINT}"
             )
-        estimator = self._unpickle(model_path)
-        return LoadedModel(estimator=estimator, metadata=metadata, path=directory)
+        return data
 
     def _require_current(self) -> str:
         current = self.current_version()
@@ -188,11 +241,11 @@ class ModelStore:
             )
 
     @staticmethod
-    def _unpickle(path: Path) -> StanceSentimentModel:
+    def _unpickle(data: bytes, path: Path) -> StanceSentimentModel:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", InconsistentVersionWarning)
-                estimator = joblib.load(path)
+                estimator = joblib.load(io.BytesIO(data))
         except InconsistentVersionWarning as exc:
             raise ModelCompatibilityError(f"{path}: {exc}; {RETRAIN_HINT}") from exc
         except Exception as exc:  # a hash-verified file that still fails to unpickle

@@ -159,3 +159,84 @@ def test_clean_staging_removes_leftovers(store):
     """Staging folders of interrupted runs are removed on request."""
     (store.root / ".staging-20260101T000000Z-abcdef").mkdir()
     assert [".staging-20260101T000000Z-abcdef"] == store.clean_staging()
+
+
+def test_the_hashed_bytes_are_the_unpickled_bytes(store, monkeypatch):
+    """The file is read once: replacing it on disk after its hash was checked changes
+    nothing, because the bytes already checked are the ones unpickled (no check/use gap)."""
+    from model import store as store_module
+
+    path = current_dir(store) / MODEL_FILE
+    read = store_module.read_regular_file
+
+    def read_then_swap(target: Path) -> bytes:
+        data = read(target)
+        target.write_bytes(b"not a pickle")  # an attacker's swap, just after the read
+        return data
+
+    monkeypatch.setattr(store_module, "read_regular_file", read_then_swap)
+    model = store.load()
+    assert store.current_version() == model.version
+    assert b"not a pickle" == path.read_bytes()
+
+
+@pytest.mark.parametrize("format_version", [None, 0, 2, "1"])
+def test_an_unknown_artifact_format_is_refused(store, format_version):
+    """metadata.json's format_version must be the one this code writes; anything else (or
+    none) is refused before the file is read, with a message that says to retrain."""
+    path = current_dir(store) / METADATA_FILE
+    metadata = json.loads(path.read_text())
+    if format_version is None:
+        del metadata["format_version"]
+    else:
+        metadata["format_version"] = format_version
+    path.write_text(json.dumps(metadata))
+    message = rf"has artifact format {format_version!r}; this code reads format 1;.*make train"
+    with pytest.raises(ModelCompatibilityError, match=message):
+        store.load()
+    with pytest.raises(ModelCompatibilityError, match=message):
+        store.verify()
+
+
+def test_a_version_directory_that_is_a_symlink_is_refused(store, tmp_path):
+    """A version name that is a symlink (to a directory elsewhere, or to another version) is
+    refused, by name and through `current`: a model is loaded only from a directory that
+    training wrote inside the model directory."""
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(current_dir(store), elsewhere)
+    name = "20260101T000000Z-abcdef"
+    (store.root / name).symlink_to(elsewhere)
+    with pytest.raises(ModelIntegrityError, match=rf"{name} is a symlink; a model version must"):
+        store.load(name)
+    os.replace(store.root / CURRENT, store.root / "old-current")
+    (store.root / CURRENT).symlink_to(name)
+    with pytest.raises(ModelIntegrityError, match="is a symlink"):
+        store.load()
+    with pytest.raises(ModelIntegrityError, match="is a symlink"):
+        store.verify()
+    assert name not in store.versions()
+
+
+def test_a_model_file_that_is_a_symlink_is_refused(store, tmp_path):
+    """model.joblib must be the file itself, even a symlink to identical bytes is refused."""
+    path = current_dir(store) / MODEL_FILE
+    shutil.move(path, tmp_path / MODEL_FILE)
+    path.symlink_to(tmp_path / MODEL_FILE)
+    with pytest.raises(ModelIntegrityError, match=r"model\.joblib is a symlink"):
+        store.load()
+
+
+def test_verify_checks_the_hash_without_unpickling(store, monkeypatch):
+    """verify (what the gunicorn master runs) returns the metadata of a good model without
+    unpickling it, and refuses a truncated file just as load does."""
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("verify must not unpickle the model")
+
+    monkeypatch.setattr("model.store.joblib.load", no_unpickling)
+    metadata = store.verify()
+    assert store.current_version() == metadata["version"]
+    path = current_dir(store) / MODEL_FILE
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelIntegrityError, match="does not match its recorded sha256"):
+        store.verify()

@@ -11,6 +11,8 @@ DATA ?= training/data/quotes.csv
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+RUN_DIR ?= run
+PIDFILE ?= $(RUN_DIR)/gunicorn-$(PORT).pid
 IN ?=
 OUT ?=
 
@@ -34,13 +36,13 @@ $(MODEL_DIR)/current: | $(STAMP)
 	$(BIN)/stance train --out $(MODEL_DIR)
 
 serve: $(STAMP) | $(MODEL_DIR)/current ## serve the API with gunicorn on HOST:PORT (trains first if no model)
-	STANCE_MODEL_DIR=$(MODEL_DIR) $(BIN)/gunicorn -c service/gunicorn.conf.py \
+	STANCE_MODEL_DIR=$(MODEL_DIR) STANCE_PIDFILE=$(PIDFILE) $(BIN)/gunicorn -c service/gunicorn.conf.py \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) 'service:create_app()'
 
-reload: ## load the new current model into a running `make serve` (HUP to the gunicorn master)
-	@pid=$$(cat $${STANCE_PIDFILE:-/tmp/stance-gunicorn.pid} 2>/dev/null) && kill -HUP $$pid \
+reload: ## load the new current model into the `make serve` on PORT (HUP to its gunicorn master)
+	@pid=$$(cat $(PIDFILE) 2>/dev/null) && kill -HUP $$pid \
 		&& echo "sent HUP to gunicorn master $$pid" \
-		|| { echo "no running server found (pid file $${STANCE_PIDFILE:-/tmp/stance-gunicorn.pid})"; exit 1; }
+		|| { echo "no running server found (pid file $(PIDFILE))"; exit 1; }
 
 score: $(STAMP) | $(MODEL_DIR)/current ## score a CSV or JSONL file: make score IN=quotes.csv OUT=scored.csv
 	@test -n "$(IN)" || { echo "usage: make score IN=input.csv [OUT=output.csv]"; exit 2; }
@@ -63,6 +65,6 @@ bench: $(STAMP) | $(MODEL_DIR)/current ## accuracy and speed benchmarks; writes 
 soak: $(STAMP) | $(MODEL_DIR)/current ## 60 s of steady load (wrk, 4 connections): 0 errors, worker RSS growth < 10 %, p99
 	STANCE_MODEL_DIR=$(MODEL_DIR) $(PY) -m bench.soak
 
-clean: ## remove the virtualenv, caches, model artifacts and benchmark results
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info model/artifacts bench/results
+clean: ## remove the virtualenv, caches, model artifacts, benchmark results and run files
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info model/artifacts bench/results $(RUN_DIR)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

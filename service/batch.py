@@ -155,7 +155,7 @@ def score_csv() -> ResponseReturnValue:
         raise ApiError(422, for_http(str(exc))) from exc
     counts = count_rows(lines, text_column, prefix, explain)
     g.n_texts = counts.rows
-    model = current_app.extensions["stance_model"].model
+    model = current_app.extensions["stance_model"]
     scorer = FirstChars(model, config["MAX_CHARS"])
 
     def body() -> Iterator[str]:

@@ -1,22 +1,31 @@
 """gunicorn settings for `make serve`; every value can be overridden on the command line.
 
-The master verifies the model once at start and on every HUP, and pins the verified version
-in STANCE_MODEL_VERSION for the workers it forks: a model that fails verification is refused
+The master verifies the model at start and on every HUP (artifact format, library versions,
+sha256, without unpickling it) and pins the verified version in STANCE_MODEL_VERSION for the
+workers it forks, which load exactly that version: a model that fails verification is refused
 with a log line, and the workers go on serving the version that was good.
+
+Run files: the pid file (STANCE_PIDFILE, default `run/gunicorn.pid` in the project; `make serve`
+uses `run/gunicorn-<port>.pid`), gunicorn's control socket beside it, and a Prometheus
+multi-process folder made fresh at start and removed at exit.
 """
 
 import os
+import shutil
 import sys
 import tempfile
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 bind = os.environ.get("STANCE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("STANCE_WORKERS", "2"))
 worker_class = "sync"
 timeout = int(os.environ.get("STANCE_TIMEOUT", "30"))
 graceful_timeout = 30
-keepalive = 5
 max_requests = 0
-pidfile = os.environ.get("STANCE_PIDFILE", "/tmp/stance-gunicorn.pid")
+pidfile = os.environ.get("STANCE_PIDFILE") or str(PROJECT / "run" / "gunicorn.pid")
+Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
 # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default, one per user;
 # keep it beside the pid file so that several servers can run side by side.
 control_socket = os.environ.get("STANCE_CONTROL_SOCKET", pidfile.removesuffix(".pid") + ".ctl")
@@ -26,31 +35,14 @@ loglevel = os.environ.get("STANCE_LOG_LEVEL", "info")
 limit_request_line = 8190
 limit_request_fields = 100
 forwarded_allow_ips = os.environ.get("STANCE_FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Prometheus multi-process mode: each worker writes its samples here, /metrics sums them.
-# Set before any worker imports prometheus_client; kept across HUP (this file is re-read).
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stance-metrics-")
 
-
-def _verify_current(server, previous):
-    from model.errors import ModelError
-    from model.store import ModelStore
-
-    store = ModelStore()
-    try:
-        model = store.load()
-    except ModelError as exc:
-        if previous is None:
-            server.log.error("cannot start: %s", exc)
-            sys.exit(1)
-        server.log.error("reload refused, still serving model %s: %s", previous, exc)
-        return previous
-    if model.version != previous:
-        server.log.info("model %s verified; workers will serve it", model.version)
-    return model.version
+# Set when this server made the Prometheus folder itself (and so removes it at exit).
+_OWN_METRICS_DIR = "STANCE_OWN_PROMETHEUS_DIR"
 
 
 def on_starting(server):
+    _check_settings(server)
+    _prepare_metrics_dir(server)
     os.environ["STANCE_MODEL_VERSION"] = _verify_current(server, None)
 
 
@@ -58,6 +50,54 @@ def on_reload(server):
     os.environ["STANCE_MODEL_VERSION"] = _verify_current(
         server, os.environ.get("STANCE_MODEL_VERSION")
     )
+
+
+def on_exit(server):
+    own = os.environ.get(_OWN_METRICS_DIR)
+    if own and own == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def _check_settings(server):
+    """Refuse to start on a bad STANCE_* setting, with one line that names it."""
+    from service.config import from_environment
+
+    try:
+        from_environment()
+    except ValueError as exc:
+        server.log.error("cannot start: %s", exc)
+        sys.exit(1)
+
+
+def _prepare_metrics_dir(server):
+    """Prometheus multi-process mode: each worker writes its samples to a folder that /metrics
+    sums, which must start empty. Made here, before any worker imports prometheus_client."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    made = tempfile.mkdtemp(prefix="prometheus-", dir=Path(pidfile).parent)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    os.environ[_OWN_METRICS_DIR] = made
+    server.log.debug("Prometheus multi-process folder %s", made)
+
+
+def _verify_current(server, previous):
+    from model.errors import ModelError
+    from model.store import ModelStore
+
+    try:
+        version = str(ModelStore().verify()["version"])
+    except ModelError as exc:
+        if previous is None:
+            server.log.error("cannot start: %s", exc)
+            sys.exit(1)
+        server.log.error("reload refused, still serving model %s: %s", previous, exc)
+        return previous
+    if version != previous:
+        server.log.info("model %s verified; workers will serve it", version)
+    return version
 
 
 def post_worker_init(worker):
@@ -72,7 +112,9 @@ def post_worker_init(worker):
     app_log.handlers = list(worker.log.error_log.handlers)
     app_log.setLevel(logging.INFO)
     app_log.propagate = False
-    util.write_error = _write_json_error  # this worker process only; one caller, handle_error
+    # gunicorn's internal writer, replaced in this worker process only (its one caller is
+    # Worker.handle_error); pyproject.toml pins gunicorn's major version for this, and tests/test_gunicorn_server.py checks the JSON shape.
+    util.write_error = _write_json_error
 
 
 _timed_out = False  # set in a worker that the master aborts for running past `timeout`

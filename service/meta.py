@@ -31,17 +31,15 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    holder = current_app.extensions.get("stance_model")
-    if holder is None:
+    model = current_app.extensions.get("stance_model")
+    if model is None:
         return jsonify({"error": {"code": "not_ready", "message": "no model loaded"}}), 503
-    return jsonify(
-        {"status": "ready", "model": {"version": holder.model.version, "verified": True}}
-    )
+    return jsonify({"status": "ready", "model": {"version": model.version, "verified": True}})
 
 
 @bp.get("/v1/model")
 def model_metadata() -> ResponseReturnValue:
-    metadata = current_app.extensions["stance_model"].model.metadata
+    metadata = current_app.extensions["stance_model"].metadata
     public = {key: metadata[key] for key in PUBLIC_METADATA if key in metadata}
     if "training_data" in public:  # never expose server paths
         public["training_data"] = {

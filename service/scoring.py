@@ -176,7 +176,7 @@ def score() -> ResponseReturnValue:
     g.n_texts = len(items)
     if explain:
         check_explain_count(len(items), "statements", config["MAX_EXPLAIN_TEXTS"])
-    model = current_app.extensions["stance_model"].model
+    model = current_app.extensions["stance_model"]
     predictions = model.predict([item.text for item in items])
     metrics = current_app.extensions["stance_metrics"]
     metrics.count_predictions("stance", [p["stance"]["label"] for p in predictions])

@@ -20,7 +20,7 @@ def create_slow_app() -> Flask:
     @app.post("/test/slow")
     def slow() -> ResponseReturnValue:
         seconds = float(request.args.get("seconds", "60"))
-        model = current_app.extensions["stance_model"].model
+        model = current_app.extensions["stance_model"]
         deadline = time.monotonic() + seconds
         scored = 0
         while time.monotonic() < deadline:  # busy in the model, as a runaway request would be

@@ -728,46 +728,23 @@ def test_errors_are_counted_in_metrics_by_status(client: FlaskClient) -> None:
 # -- the model behind the app -------------------------------------------------------------
 
 
-def test_reload_swaps_in_a_new_verified_model(model_dir: Path, tmp_path: Path) -> None:
-    """ModelHolder.reload loads the new current version, and the app serves it."""
+def test_the_app_serves_the_version_it_was_given_not_a_newer_current(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """An app built with MODEL_VERSION (what gunicorn's master pins after verifying a model)
+    serves that version even when a newer model has become current; without it, the app
+    serves the current one. A new model reaches a running server only through new workers
+    (HUP; tests/test_gunicorn_server.py)."""
     directory = copy_model_dir(model_dir, tmp_path / "models")
-    app = create_app({"MODEL_DIR": str(directory), **TEST_LIMITS})
-    client = app.test_client()
-    holder = app.extensions["stance_model"]
-    old = holder.model.version
+    old = ModelStore(directory).current_version()
     new = train_tiny(directory)
     assert new != old
-    assert client.get("/v1/model").get_json()["version"] == old  # nothing changes by itself
-    assert holder.reload() is True
-    assert holder.model.version == new
-    assert client.get("/v1/model").get_json()["version"] == new
-    assert client.post("/v1/score", json={"text": SUPPORT}).get_json()["model"]["version"] == new
-
-
-def test_reload_keeps_old_model_when_new_current_is_corrupt(
-    model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """ModelHolder.reload returns False and keeps serving the old version when the new
-    current model fails verification, and logs why."""
-    directory = copy_model_dir(model_dir, tmp_path / "models")
-    app = create_app({"MODEL_DIR": str(directory), **TEST_LIMITS})
-    client = app.test_client()
-    holder = app.extensions["stance_model"]
-    old = holder.model.version
-    new = train_tiny(directory)
-    assert ModelStore(directory).current_version() == new
-    corrupt(directory / new / "model.joblib")
-    with caplog.at_level(logging.ERROR, logger="stance.service"):
-        assert holder.reload() is False
-    assert holder.model.version == old
-    assert client.get("/v1/model").get_json()["version"] == old
-    assert client.get("/readyz").get_json()["model"]["version"] == old
-    response = client.post("/v1/score", json={"quotes": [{"id": "a", "text": SUPPORT}]})
-    assert response.status_code == 200
+    pinned = create_app({"MODEL_DIR": str(directory), "MODEL_VERSION": old, **TEST_LIMITS})
+    response = pinned.test_client().post("/v1/score", json={"text": SUPPORT})
     assert response.get_json()["model"] == {"version": old}
-    [message] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert message.startswith(f"reload refused, still serving {old}: ")
-    assert "does not match its recorded sha256" in message
+    assert pinned.test_client().get("/readyz").get_json()["model"]["version"] == old
+    latest = create_app({"MODEL_DIR": str(directory), **TEST_LIMITS})
+    assert latest.test_client().get("/v1/model").get_json()["version"] == new
 
 
 def test_create_app_with_empty_model_dir_raises_clear_model_error(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ PIDFILE ?= $(RUN_DIR)/gunicorn-$(PORT).pid
 IN ?=
 OUT ?=
 
-.PHONY: help install train serve reload test lint format clean score bench soak
+.PHONY: help install train serve reload test test-fast lint format clean score bench soak
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ score: $(STAMP) | $(MODEL_DIR)/current ## score a CSV or JSONL file: make score 
 
 test: $(STAMP) ## run the test suite
 	$(BIN)/pytest -q -n 2
+
+test-fast: $(STAMP) ## the test suite without the slow tests (real servers, full-corpus training)
+	$(BIN)/pytest -q -n 2 -m "not slow"
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check .

@@ -26,28 +26,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.speed import LUA, ROOT, Server, parse_wrk
+from bench.server import GunicornServer, children
+from bench.speed import LUA, ROOT, parse_wrk
 from bench.workload import write_bodies
 from model.store import ModelStore
 
 RESULTS = ROOT / "bench" / "results"
 MAX_GROWTH = 0.10
-
-
-def children(parent: int) -> list[int]:
-    """Live (non-zombie) child processes of `parent`, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 def rss_kb(pid: int) -> int | None:
@@ -72,7 +57,7 @@ class Sampler:
     _thread: threading.Thread | None = None
 
     def sample(self, started: float) -> None:
-        workers = {pid: rss_kb(pid) for pid in children(self.master)}
+        workers = {pid: rss_kb(pid) for pid in sorted(children(self.master))}
         self.samples.append(
             {
                 "t": round(time.monotonic() - started, 1),
@@ -151,21 +136,15 @@ def soak(seconds: int, warmup: int, connections: int, interval: float) -> dict[s
         work = Path(tmp)
         warm_bodies = write_bodies(work / "warmup.jsonl", max(2_000, warmup * 1_000), 1, seed=11)
         bodies = write_bodies(work / "soak.jsonl", n_bodies, 1, seed=12)
-        env = {
-            "STANCE_MODEL_DIR": str(model_dir),
-            "STANCE_PIDFILE": str(work / "soak.pid"),
-            "STANCE_LOG_LEVEL": "warning",
-            "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
-        }
-        (work / "prometheus").mkdir()
-        with Server("service:create_app()", 2, env, "/readyz", work / "soak.log") as server:
+        env = {"STANCE_LOG_LEVEL": "warning"}
+        with GunicornServer.start(work / "server", model_dir=model_dir, env=env) as server:
             url = server.url + "/v1/score"
-            master = server.process.pid
-            boot = {str(pid): rss_kb(pid) for pid in children(master)}  # before any request
+            master = server.master
+            boot = {str(pid): rss_kb(pid) for pid in sorted(server.workers())}  # before any request
             warm = wrk(url, warm_bodies, warmup, connections)
             warm.communicate()
             before = scored_requests(server.url)
-            workers_before = children(master)
+            workers_before = sorted(server.workers())
             sampler = Sampler(master, interval)
             sampler.start()
             run = wrk(url, bodies, seconds, connections)
@@ -174,7 +153,7 @@ def soak(seconds: int, warmup: int, connections: int, interval: float) -> dict[s
             if run.returncode != 0:
                 raise RuntimeError(f"wrk failed ({run.returncode}): {errors[-2000:]}")
             counted = scored_requests(server.url) - before
-            workers_after = children(master)
+            workers_after = sorted(server.workers())
             with urllib.request.urlopen(server.url + "/readyz", timeout=10) as response:
                 ready_after = response.status
     load = parse_wrk(output, 1)

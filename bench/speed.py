@@ -6,84 +6,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.server import GunicornServer
 from bench.workload import write_bodies, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LUA = Path(__file__).with_name("wrk_bodies.lua")
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:  # answering at all means it is up
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server not ready after {seconds} s: {url}")
-
-
-class Server:
-    """A gunicorn process for the duration of a `with` block."""
-
-    def __init__(
-        self, app: str, workers: int, env: dict[str, str], ready_path: str, log: Path
-    ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(workers),
-        ]
-        if app.startswith("service:"):
-            command += ["-c", str(ROOT / "service" / "gunicorn.conf.py")]
-        command += ["--pid", str(log.with_suffix(".pid")), app]
-        self.log = log.open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=self.log
-        )
-        try:
-            wait_ready(self.url + ready_path, self.process)
-        except BaseException:
-            self.__exit__()
-            raise
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
 
 
 @dataclass
@@ -144,20 +79,19 @@ def service_benchmark(
     batches = write_bodies(work / "batch100.jsonl", 400, 100, seed=2)
     results: dict[str, Any] = {}
     servers = {
-        "ours": (
-            "service:create_app()",
-            {
-                "STANCE_MODEL_DIR": str(model_dir),
-                "STANCE_PIDFILE": str(work / "ours.pid"),
-                "STANCE_LOG_LEVEL": "warning",
-                "STANCE_MAX_TEXTS": "1000",
-            },
-            "/readyz",
-        ),
-        "naive": (f"bench.naive:create_naive_app('{naive_model}')", {}, "/"),
+        "ours": {
+            "model_dir": model_dir,
+            "env": {"STANCE_LOG_LEVEL": "warning", "STANCE_MAX_TEXTS": "1000"},
+        },
+        "naive": {
+            "app": f"bench.naive:create_naive_app('{naive_model}')",
+            "config": None,
+            "ready_path": "/",
+            "ready_status": None,
+        },
     }
-    for name, (app, env, ready) in servers.items():
-        with Server(app, 2, env, ready, work / f"{name}.log") as server:
+    for name, options in servers.items():
+        with GunicornServer.start(work / name, **options) as server:
             url = server.url + "/v1/score"
             run_wrk(url, singles, 2)  # warm-up
             results[name] = {

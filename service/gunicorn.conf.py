@@ -36,13 +36,24 @@ limit_request_line = 8190
 limit_request_fields = 100
 forwarded_allow_ips = os.environ.get("STANCE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# Set when this server made the Prometheus folder itself (and so removes it at exit).
+# Prometheus multi-process mode: each worker writes its samples to a folder that /metrics sums.
+# prometheus_client reads the variable when it is first imported, which in the master happens
+# before the hooks below run (they and the worker class import the service package), so the folder is made
+# here, beside the pid file, once: this file is read again on HUP with the variable set.
+# A folder this server made is removed at exit; a given one is emptied of stale samples.
 _OWN_METRICS_DIR = "STANCE_OWN_PROMETHEUS_DIR"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="prometheus-", dir=Path(pidfile).parent
+    )
+    os.environ[_OWN_METRICS_DIR] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server):
     _check_settings(server)
-    _prepare_metrics_dir(server)
+    if os.environ.get(_OWN_METRICS_DIR) != os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+        for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+            stale.unlink()
     os.environ["STANCE_MODEL_VERSION"] = _verify_current(server, None)
 
 
@@ -67,20 +78,6 @@ def _check_settings(server):
     except ValueError as exc:
         server.log.error("cannot start: %s", exc)
         sys.exit(1)
-
-
-def _prepare_metrics_dir(server):
-    """Prometheus multi-process mode: each worker writes its samples to a folder that /metrics
-    sums, which must start empty. Made here, before any worker imports prometheus_client."""
-    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if given:
-        for stale in Path(given).glob("*.db"):
-            stale.unlink()
-        return
-    made = tempfile.mkdtemp(prefix="prometheus-", dir=Path(pidfile).parent)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
-    os.environ[_OWN_METRICS_DIR] = made
-    server.log.debug("Prometheus multi-process folder %s", made)
 
 
 def _verify_current(server, previous):

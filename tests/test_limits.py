@@ -13,10 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -27,9 +24,9 @@ import pytest
 from conftest import TEST_LIMITS
 from flask import Flask
 from flask.testing import FlaskClient
-from test_gunicorn_server import GUNICORN, REPO, START_TIMEOUT, Server, free_port, wait_for
 from werkzeug.test import EnvironBuilder
 
+from bench.server import GunicornServer, status_and_body
 from model.store import LoadedModel
 from service import create_app
 from service.config import DEFAULTS, from_environment
@@ -363,77 +360,24 @@ TIMEOUT = 4  # seconds; worker start (imports, model load) must fit in it too
 
 
 @pytest.fixture(scope="module")
-def slow_server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def slow_server(
+    model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GunicornServer]:
     """gunicorn with the repo's config, STANCE_TIMEOUT=4, the test limits, and the test-only
     app tests/slow_app.py (the service plus POST /test/slow?seconds=N)."""
     home = tmp_path_factory.mktemp("gunicorn-limits")
     models = home / "models"
     shutil.copytree(model_dir, models, symlinks=True)
-    (home / "prometheus").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCE_")}
-    env.update({f"STANCE_{name}": str(value) for name, value in LIMITS.items()})
-    env.update(
-        STANCE_MODEL_DIR=str(models),
-        STANCE_PIDFILE=str(home / "gunicorn.pid"),
-        STANCE_TIMEOUT=str(TIMEOUT),
-        PROMETHEUS_MULTIPROC_DIR=str(home / "prometheus"),
-    )
-    port = free_port()
-    command = [
-        str(GUNICORN),
-        "-c",
-        "service/gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--control-socket",
-        str(home / "gunicorn.ctl"),
-        "--pythonpath",
-        "tests",
-        "slow_app:create_slow_app()",
-    ]
-    log_path = home / "stderr.log"
-    with log_path.open("wb") as stderr, (home / "stdout.log").open("wb") as stdout:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=stdout, stderr=stderr)
-    server = Server(process, port, models, log_path, home / "gunicorn.pid")
-    try:
-        wait_for(
-            lambda: server.request("GET", "/readyz").status == 200, START_TIMEOUT, "/readyz", server
-        )
-        server.master = int(server.pidfile.read_text().strip())
-        wait_for(lambda: len(server.workers()) == 2, START_TIMEOUT, "two workers", server)
+    env = {f"STANCE_{name}": str(value) for name, value in LIMITS.items()}
+    env["STANCE_TIMEOUT"] = str(TIMEOUT)
+    with GunicornServer.start(
+        home / "run",
+        model_dir=models,
+        env=env,
+        app="slow_app:create_slow_app()",
+        pythonpath=[Path(__file__).parent],
+    ) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def exchange(port: int, data: bytes, timeout: float = 30.0) -> tuple[bytes, float]:
-    """Send raw bytes on a fresh connection; everything received until the server closes it,
-    and how long that took."""
-    started = time.monotonic()
-    received = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
-        connection.sendall(data)
-        while True:
-            try:
-                chunk = connection.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            received += chunk
-    return received, time.monotonic() - started
-
-
-def status_and_body(received: bytes) -> tuple[int, bytes]:
-    head, _, body = received.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
 
 
 def chunked_request(path: str, content_type: str, payload: bytes, size: int = 8192) -> bytes:
@@ -448,13 +392,15 @@ def chunked_request(path: str, content_type: str, payload: bytes, size: int = 81
     return head.encode() + body
 
 
-def replaced(server: Server, before: set[int]) -> set[int] | None:
+def replaced(server: GunicornServer, before: set[int]) -> set[int] | None:
     now = server.workers()
     return now if len(now) == 2 and now != before else None
 
 
 @pytest.mark.slow
-def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(slow_server: Server) -> None:
+def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(
+    slow_server: GunicornServer,
+) -> None:
     """A request still running after STANCE_TIMEOUT seconds: gunicorn aborts its worker, the
     client gets a 503 JSON error saying why, the other worker answers meanwhile, a fresh
     worker replaces the aborted one, and the next requests succeed."""
@@ -463,7 +409,7 @@ def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(slow_server
 
     def slow() -> None:
         request = b"POST /test/slow?seconds=60 HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n"
-        outcome["received"], outcome["seconds"] = exchange(slow_server.port, request)
+        outcome["received"], outcome["seconds"] = slow_server.exchange(request)
 
     thread = threading.Thread(target=slow)
     thread.start()
@@ -478,9 +424,7 @@ def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(slow_server
     assert error["code"] == "timeout"
     assert "ran past the server's time limit" in error["message"]
     assert TIMEOUT - 1 <= outcome["seconds"] <= TIMEOUT + 10
-    now = wait_for(
-        lambda: replaced(slow_server, before), START_TIMEOUT, "a fresh worker", slow_server
-    )
+    now = slow_server.wait_for(lambda: replaced(slow_server, before), 30, "a fresh worker")
     [aborted] = before - now
     log = slow_server.log()
     assert f"WORKER TIMEOUT (pid:{aborted})" in log
@@ -494,7 +438,7 @@ def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(slow_server
 
 @pytest.mark.slow
 def test_stalled_and_idle_connections_free_their_worker_after_the_timeout(
-    slow_server: Server,
+    slow_server: GunicornServer,
 ) -> None:
     """A client that sends half a body and stops, and one that connects and sends nothing,
     each hold a sync worker until STANCE_TIMEOUT (why the service belongs behind a buffering
@@ -503,7 +447,7 @@ def test_stalled_and_idle_connections_free_their_worker_after_the_timeout(
     stalled = b"POST /v1/score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
     results: list[tuple[bytes, float]] = []
     threads = [
-        threading.Thread(target=lambda d=data: results.append(exchange(slow_server.port, d)))
+        threading.Thread(target=lambda d=data: results.append(slow_server.exchange(d)))
         for data in (stalled, b"")
     ]
     for thread in threads:
@@ -514,18 +458,17 @@ def test_stalled_and_idle_connections_free_their_worker_after_the_timeout(
     for received, seconds in results:
         assert received == b"" or status_and_body(received)[0] in (408, 503)
         assert seconds >= TIMEOUT - 1
-    wait_for(
+    slow_server.wait_for(
         lambda: (now := slow_server.workers()) and len(now) == 2 and not now & before,
-        START_TIMEOUT,
+        30,
         "both workers replaced",
-        slow_server,
     )
     assert slow_server.request("POST", "/v1/score", {"text": QUOTE}).status == 200
 
 
 @pytest.mark.slow
 def test_content_length_over_the_limit_is_refused_before_the_body_arrives(
-    slow_server: Server,
+    slow_server: GunicornServer,
 ) -> None:
     """A Content-Length of 100 MB is answered 413 at once; the server does not wait for (or
     buffer) a body it will not accept."""
@@ -533,7 +476,7 @@ def test_content_length_over_the_limit_is_refused_before_the_body_arrives(
         "POST /v1/score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
         "Content-Length: 100000000\r\n\r\n"
     )
-    received, seconds = exchange(slow_server.port, head.encode() + b'{"text": ')
+    received, seconds = slow_server.exchange(head.encode() + b'{"text": ')
     status, body = status_and_body(received)
     assert status == 413
     assert json.loads(body)["error"]["code"] == "too_large"
@@ -552,11 +495,11 @@ def test_content_length_over_the_limit_is_refused_before_the_body_arrives(
     ids=["json-at-limit", "json-over", "csv-under", "csv-over"],
 )
 def test_chunked_bodies_over_a_socket(
-    slow_server: Server, path: str, content_type: str, payload: bytes, status: int
+    slow_server: GunicornServer, path: str, content_type: str, payload: bytes, status: int
 ) -> None:
     """Chunked bodies through gunicorn: whole when within the limit, 413 when over (before
     the fix the 1400-row CSV came back 200 with the 571 rows that fit in MAX_CSV_BYTES)."""
-    received, _ = exchange(slow_server.port, chunked_request(path, content_type, payload))
+    received, _ = slow_server.exchange(chunked_request(path, content_type, payload))
     got, body = status_and_body(received)
     assert got == status, body[:300]
     if status == 413:

@@ -86,6 +86,7 @@ class StanceSentimentModel(BaseEstimator):
         sentiment_temperature: float = 1.0,
         hashtag_tokens: bool = False,
         canonical_terms: bool = False,
+        char_words_only: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -100,6 +101,7 @@ class StanceSentimentModel(BaseEstimator):
         self.sentiment_temperature = sentiment_temperature
         self.hashtag_tokens = hashtag_tokens
         self.canonical_terms = canonical_terms
+        self.char_words_only = char_words_only
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ class StanceSentimentModel(BaseEstimator):
             min_df=self.min_df,
             hashtag_tokens=self.hashtag_tokens,
             canonical_terms=self.__dict__.get("canonical_terms", False),
+            char_words_only=self.__dict__.get("char_words_only", False),
         )
 
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
@@ -246,7 +249,7 @@ class StanceSentimentModel(BaseEstimator):
             else:
                 name = TONE_NAMES[j - n_word - n_char]
                 contributions[name] = contributions.get(name, 0.0) + weight
-        normalized = self.features_.normalize(text)
+        normalized = self.features_.char_text(self.features_.normalize(text))
         for word, weight in credit_char_ngrams(
             char_weights, normalized, self.char_ngram_range, normalized=True
         ).items():

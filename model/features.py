@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from model.text import normalize, tokenize
+from model.text import normalize, strip_punctuation, tokenize
 
 
 class WordNgrams:
@@ -84,7 +84,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     Column order: every word n-gram, then every character n-gram (`char_wb`, so n-grams never
     cross a word boundary and can be attributed to words by `model.explain`). With
     `hashtag_tokens`, each hashtag is also one whole word (see `model.text.normalize`); with
-    `canonical_terms`, word n-grams see domain synonyms as one word (`model.text.tokenize`).
+    `canonical_terms`, word n-grams see domain synonyms as one word (`model.text.tokenize`); with
+    `char_words_only`, character n-grams see words without the punctuation around them, so
+    "NATO." at the end of a sentence and "NATO" inside it share their n-grams.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         max_features: int | None = None,
         hashtag_tokens: bool = False,
         canonical_terms: bool = False,
+        char_words_only: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -104,6 +107,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.max_features = max_features
         self.hashtag_tokens = hashtag_tokens
         self.canonical_terms = canonical_terms
+        self.char_words_only = char_words_only
 
     def normalize(self, text: str) -> str:
         """The text as these features see it (features pickled before the option: no tags)."""
@@ -125,6 +129,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         if self.char_ngram_range is not None:
             self.char_ = TfidfVectorizer(
                 analyzer="char_wb",
+                preprocessor=strip_punctuation if self.char_words_only else None,
                 ngram_range=tuple(self.char_ngram_range),
                 lowercase=False,
                 sublinear_tf=True,
@@ -147,6 +152,10 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             blocks.append(tfidf_rows(self.char_, self._char_analyzer(), normalized))
             widths.append(len(self.char_.vocabulary_))
         return stack_columns(blocks, widths)
+
+    def char_text(self, normalized: str) -> str:
+        """The normalised text as the character n-grams see it."""
+        return strip_punctuation(normalized) if self.__dict__.get("char_words_only") else normalized
 
     def _char_analyzer(self) -> Any:
         analyzer = self.__dict__.get("_char_analyzer_")

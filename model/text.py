@@ -19,6 +19,7 @@ _CONTRACTIONS = (
     (re.compile(r"\bcannot\b"), "can not"),
 )
 _SPACES = re.compile(r"\s+")
+_PUNCTUATION = re.compile(r"[^\w\s'-]+|(?<!\w)['-]|['-](?!\w)")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -99,6 +100,11 @@ def canonicalize(normalized: str) -> str:
     for pattern, replacement in _CANONICAL_PHRASES:
         normalized = pattern.sub(replacement, normalized)
     return normalized
+
+
+def strip_punctuation(normalized: str) -> str:
+    """Words only: punctuation becomes a space, apostrophes and hyphens inside words stay."""
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", normalized)).strip()
 
 
 # A `#` only ever starts a token in text normalised with `hashtag_tokens`.

@@ -145,3 +145,38 @@ def test_hashtag_tokens_model_explains_with_whole_hashtags_exactly():
     assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
         sum(e["all"].values()) + e["bias"]
     )
+
+
+def test_words_only_character_ngrams_explain_exactly_with_bare_words():
+    """With char_words_only, "NATO." and "NATO" share n-grams, explanations name bare words,
+    and the weights still sum exactly."""
+    texts = ["Join NATO.", "Never NATO!", "Meeting today.", "Join NATO now", "Never, ever", "Today"]
+    stance = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+    sentiment = ["positive", "negative", "neutral", "positive", "negative", "neutral"]
+    model = StanceSentimentModel(char_words_only=True, use_vader=False).fit(
+        texts, stance, sentiment
+    )
+    a, b = model.features_.transform(["in NATO.", "in NATO"])
+    words = model.features_.n_word_features_
+    assert 0 == (a[:, words:] != b[:, words:]).nnz  # the character columns are the same
+    text = "Join NATO, today."
+    e = model.explain(text, k=50)["stance"]
+    assert {"join", "nato", "today"} >= {f for f in e["all"] if " " not in f and "_" not in f}
+    log_p = np.log(model.predict_proba([text])[0][0])
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )
+
+
+def test_canonical_terms_make_synonyms_one_word_feature():
+    """With canonical_terms, "the Alliance" and "NATO", "Kyiv" and "Ukraine" are one feature,
+    and another candidate country is `othercountry`."""
+    from model.text import normalize, tokenize
+
+    tokens = tokenize(
+        normalize("Kyiv's place is in the North Atlantic Alliance, like Finland"), canonical=True
+    )
+    assert ["ukraine's", "place", "is", "in", "nato", "like", "othercountry"] == [
+        t for t in tokens if t not in {"the"}
+    ]
+    assert ["alliance"] == tokenize(normalize("Alliance"))

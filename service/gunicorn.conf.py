@@ -1,5 +1,10 @@
 """gunicorn settings for `make serve`; every value can be overridden on the command line.
 
+Workers are `service.worker.BufferingWorker`: each reads requests in full before the app sees
+them, so a client that stalls mid-request costs a socket, not a worker, and is answered 408
+after STANCE_READ_TIMEOUT seconds. The app runs one request at a time per worker, and the
+master stops a request that runs past STANCE_TIMEOUT, as with gunicorn's sync worker.
+
 The master verifies the model at start and on every HUP (artifact format, library versions,
 sha256, without unpickling it) and pins the verified version in STANCE_MODEL_VERSION for the
 workers it forks, which load exactly that version: a model that fails verification is refused
@@ -20,7 +25,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 bind = os.environ.get("STANCE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("STANCE_WORKERS", "2"))
-worker_class = "sync"
+worker_class = "service.worker.BufferingWorker"
+worker_connections = 200  # connections one worker holds while their requests arrive
 timeout = int(os.environ.get("STANCE_TIMEOUT", "30"))
 graceful_timeout = 30
 max_requests = 0
@@ -72,9 +78,11 @@ def on_exit(server):
 def _check_settings(server):
     """Refuse to start on a bad STANCE_* setting, with one line that names it."""
     from service.config import from_environment
+    from service.worker import read_timeout_from_environment
 
     try:
         from_environment()
+        read_timeout_from_environment()
     except ValueError as exc:
         server.log.error("cannot start: %s", exc)
         sys.exit(1)
@@ -110,7 +118,8 @@ def post_worker_init(worker):
     app_log.setLevel(logging.INFO)
     app_log.propagate = False
     # gunicorn's internal writer, replaced in this worker process only (its one caller is
-    # Worker.handle_error); pyproject.toml pins gunicorn's major version for this, and tests/test_gunicorn_server.py checks the JSON shape.
+    # Worker.handle_error); pyproject.toml pins gunicorn's major version for this and for
+    # service/worker.py, and tests/test_gunicorn_server.py checks the JSON shape.
     util.write_error = _write_json_error
 
 

@@ -437,36 +437,6 @@ def test_request_past_the_timeout_is_stopped_and_the_worker_replaced(
 
 
 @pytest.mark.slow
-def test_stalled_and_idle_connections_free_their_worker_after_the_timeout(
-    slow_server: GunicornServer,
-) -> None:
-    """A client that sends half a body and stops, and one that connects and sends nothing,
-    each hold a sync worker until STANCE_TIMEOUT (why the service belongs behind a buffering
-    proxy); then both workers are replaced and requests succeed again."""
-    before = slow_server.workers()
-    stalled = b"POST /v1/score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
-    results: list[tuple[bytes, float]] = []
-    threads = [
-        threading.Thread(target=lambda d=data: results.append(slow_server.exchange(d)))
-        for data in (stalled, b"")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=TIMEOUT + 20)
-    assert len(results) == 2
-    for received, seconds in results:
-        assert received == b"" or status_and_body(received)[0] in (408, 503)
-        assert seconds >= TIMEOUT - 1
-    slow_server.wait_for(
-        lambda: (now := slow_server.workers()) and len(now) == 2 and not now & before,
-        30,
-        "both workers replaced",
-    )
-    assert slow_server.request("POST", "/v1/score", {"text": QUOTE}).status == 200
-
-
-@pytest.mark.slow
 def test_content_length_over_the_limit_is_refused_before_the_body_arrives(
     slow_server: GunicornServer,
 ) -> None:

@@ -13,6 +13,7 @@ from model.batch import default_jobs
 from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
 from model.errors import ModelError
 from model.store import ModelStore
+from reports import cli as report_cli
 from training.behaviour import DEFAULT_GATE, format_suite
 from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweeteval_stance
 from training.dataset import DatasetError, load_labelled_csv
@@ -190,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", type=Path, nargs="+", help="labelled CSV files")
     p.add_argument("--json", action="store_true", help="print the profiles as one JSON object")
 
+    p = commands.add_parser(
+        "report",
+        help="an HTML report of a scored file: who stands where, and how it moves over time",
+    )
+    report_cli.add_arguments(p)
+
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
@@ -340,6 +347,7 @@ COMMANDS = {
     "compare": run_compare,
     "profile": run_profile,
     "info": run_info,
+    "report": report_cli.run,
 }
 
 

@@ -87,6 +87,7 @@ class StanceSentimentModel(BaseEstimator):
         hashtag_tokens: bool = False,
         canonical_terms: bool = False,
         char_words_only: bool = False,
+        mask_target_terms: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -102,6 +103,7 @@ class StanceSentimentModel(BaseEstimator):
         self.hashtag_tokens = hashtag_tokens
         self.canonical_terms = canonical_terms
         self.char_words_only = char_words_only
+        self.mask_target_terms = mask_target_terms
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class StanceSentimentModel(BaseEstimator):
             hashtag_tokens=self.hashtag_tokens,
             canonical_terms=self.__dict__.get("canonical_terms", False),
             char_words_only=self.__dict__.get("char_words_only", False),
+            mask_target_terms=self.__dict__.get("mask_target_terms", False),
         )
 
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:

@@ -10,24 +10,31 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from model.text import normalize, strip_punctuation, tokenize
+from model.text import TARGET_TERMS, CharText, normalize, tokenize
 
 
 class WordNgrams:
     """Picklable analyzer: word n-grams of an already normalised text, negation-marked on request."""
 
     def __init__(
-        self, ngram_range: tuple[int, int], mark_negation: bool, canonical: bool = False
+        self,
+        ngram_range: tuple[int, int],
+        mark_negation: bool,
+        canonical: bool = False,
+        mask_targets: bool = False,
     ) -> None:
         self.ngram_range = ngram_range
         self.mark_negation = mark_negation
         self.canonical = canonical
+        self.mask_targets = mask_targets
 
     def __call__(self, normalized: str) -> list[str]:
         canonical = self.__dict__.get("canonical", False)  # analyzers pickled before the option
         tokens = tokenize(normalized, self.mark_negation, canonical)
         low, high = self.ngram_range
         grams = list(tokens) if low == 1 else []
+        if grams and self.__dict__.get("mask_targets", False):
+            grams = [t for t in grams if t not in TARGET_TERMS]
         for n in range(max(low, 2), high + 1):
             grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         return grams
@@ -86,7 +93,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     `hashtag_tokens`, each hashtag is also one whole word (see `model.text.normalize`); with
     `canonical_terms`, word n-grams see domain synonyms as one word (`model.text.tokenize`); with
     `char_words_only`, character n-grams see words without the punctuation around them, so
-    "NATO." at the end of a sentence and "NATO" inside it share their n-grams.
+    "NATO." at the end of a sentence and "NATO" inside it share their n-grams; with
+    `mask_target_terms`, the words that name the question (`model.text.TARGET_TERMS`) give no
+    unigram and no character n-grams, only word n-grams with their neighbours.
     """
 
     def __init__(
@@ -99,6 +108,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         hashtag_tokens: bool = False,
         canonical_terms: bool = False,
         char_words_only: bool = False,
+        mask_target_terms: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -108,6 +118,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.hashtag_tokens = hashtag_tokens
         self.canonical_terms = canonical_terms
         self.char_words_only = char_words_only
+        self.mask_target_terms = mask_target_terms
 
     def normalize(self, text: str) -> str:
         """The text as these features see it (features pickled before the option: no tags)."""
@@ -117,7 +128,10 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         normalized = [self.normalize(t) for t in texts]
         self.word_ = TfidfVectorizer(
             analyzer=WordNgrams(
-                tuple(self.word_ngram_range), self.mark_negation, self.canonical_terms
+                tuple(self.word_ngram_range),
+                self.mark_negation,
+                self.canonical_terms,
+                self.mask_target_terms,
             ),
             lowercase=False,
             sublinear_tf=True,
@@ -129,7 +143,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         if self.char_ngram_range is not None:
             self.char_ = TfidfVectorizer(
                 analyzer="char_wb",
-                preprocessor=strip_punctuation if self.char_words_only else None,
+                preprocessor=self._char_preprocessor(),
                 ngram_range=tuple(self.char_ngram_range),
                 lowercase=False,
                 sublinear_tf=True,
@@ -153,9 +167,16 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             widths.append(len(self.char_.vocabulary_))
         return stack_columns(blocks, widths)
 
+    def _char_preprocessor(self) -> CharText | None:
+        words_only = self.__dict__.get("char_words_only", False)
+        mask = self.__dict__.get("mask_target_terms", False)
+        return CharText(words_only, mask) if words_only or mask else None
+
     def char_text(self, normalized: str) -> str:
-        """The normalised text as the character n-grams see it."""
-        return strip_punctuation(normalized) if self.__dict__.get("char_words_only") else normalized
+        """The normalised text as the character n-grams see it (features pickled before these
+        options see it unchanged)."""
+        preprocessor = self._char_preprocessor()
+        return preprocessor(normalized) if preprocessor else normalized
 
     def _char_analyzer(self) -> Any:
         analyzer = self.__dict__.get("_char_analyzer_")

@@ -102,9 +102,57 @@ def canonicalize(normalized: str) -> str:
     return normalized
 
 
+# The words that name the question itself. Nearly every on-topic statement uses them, on every
+# side, so what they say about stance is an accident of how a corpus was written ("Ukraine's"
+# and "NATO." at the end of a sentence were support cues in ours). With `mask_target_terms`
+# they give no unigram and no character n-grams; the word n-grams around them stay
+# ("oppose ukraine's", "in nato").
+TARGET_TERMS = frozenset(
+    [
+        "ukraine",
+        "ukraine's",
+        "ukrainian",
+        "ukrainians",
+        "kyiv",
+        "kiev",
+        "kyiv's",
+        "kiev's",
+        "nato",
+        "nato's",
+        "alliance",
+        "alliance's",
+        "membership",
+        "member",
+        "members",
+        "accession",
+        "join",
+        "joining",
+        "joined",
+        "joins",
+    ]
+)
+
+
 def strip_punctuation(normalized: str) -> str:
     """Words only: punctuation becomes a space, apostrophes and hyphens inside words stay."""
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", normalized)).strip()
+
+
+class CharText:
+    """Picklable preprocessor: the normalised text as character n-grams see it."""
+
+    def __init__(self, words_only: bool, mask_targets: bool) -> None:
+        self.words_only = words_only
+        self.mask_targets = mask_targets
+
+    def __call__(self, normalized: str) -> str:
+        text = strip_punctuation(normalized) if self.words_only else normalized
+        if self.mask_targets:
+            text = " ".join(w for w in text.split() if w.strip(_EDGE) not in TARGET_TERMS)
+        return text
+
+
+_EDGE = "\"'.,;:!?()[]…"
 
 
 # A `#` only ever starts a token in text normalised with `hashtag_tokens`.

@@ -180,3 +180,26 @@ def test_canonical_terms_make_synonyms_one_word_feature():
         t for t in tokens if t not in {"the"}
     ]
     assert ["alliance"] == tokenize(normalize("Alliance"))
+
+
+def test_masked_target_terms_give_no_unigram_or_character_features_and_explain_exactly():
+    """With mask_target_terms, "Ukraine" and "NATO" alone carry no weight (only the n-grams
+    they form with other words), and the explanation still sums exactly."""
+    texts = ["Ukraine must join NATO", "Ukraine must never join NATO", "NATO ministers meet"]
+    texts += ["Let Kyiv join the alliance", "Keep Ukraine out of NATO", "The NATO summit opens"]
+    stance = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+    sentiment = ["positive", "negative", "neutral"] * 2
+    model = StanceSentimentModel(mask_target_terms=True, char_words_only=True).fit(
+        texts, stance, sentiment
+    )
+    words, chars = model.features_.feature_names()
+    assert not {"ukraine", "nato", "join", "kyiv", "alliance"} & set(words)
+    assert "ukraine must" in set(words)
+    assert not any("nato" in gram or "kra" in gram for gram in chars)
+    text = "Ukraine must stay out of NATO."
+    e = model.explain(text, k=50)["stance"]
+    assert not {"ukraine", "nato", "nato."} & set(e["all"])
+    log_p = np.log(model.predict_proba([text])[0][0])
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )

@@ -76,7 +76,8 @@ def labels_chart(report: dict[str, Any]) -> Figure:
     counts = [labels[k]["n"] for k in STANCE_LABELS]
     bars = axes.bar(STANCE_LABELS, counts, color=[COLOURS[k] for k in STANCE_LABELS])
     axes.bar_label(
-        bars, labels=[f"{labels[k]['n']:,} ({labels[k]['share']:.0%})" for k in STANCE_LABELS]
+        bars,
+        labels=[f"{labels[k]['n']:,} ({100 * labels[k]['share']:.0f} %)" for k in STANCE_LABELS],
     )
     axes.set_ylim(0, max(counts) * 1.18 + 1)
     axes.set_title(f"Statements by predicted stance (n = {report['rows']['scored']:,})")
@@ -108,7 +109,7 @@ def _group_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
 def groups_chart(report: dict[str, Any]) -> Figure:
     table, shown = _group_rows(report)
     column = report["groups"]["column"]
-    figure = _figure(8, 1.3 + 0.32 * len(table))
+    figure = _figure(8, max(3.0, 1.3 + 0.32 * len(table)))
     axes = figure.add_subplot()
     y = list(range(len(table)))[::-1]
     means = [row["mean"] for row in table]
@@ -129,7 +130,7 @@ def groups_chart(report: dict[str, Any]) -> Figure:
 def group_shares_chart(report: dict[str, Any]) -> Figure:
     table, shown = _group_rows(report)
     column = report["groups"]["column"]
-    figure = _figure(8, 1.6 + 0.32 * len(table))
+    figure = _figure(8, max(3.2, 1.6 + 0.32 * len(table)))
     axes = figure.add_subplot()
     y = list(range(len(table)))[::-1]
     left = [0.0] * len(table)
@@ -174,7 +175,7 @@ def movers_chart(report: dict[str, Any]) -> Figure:
     compare = report["compare"]
     movers = compare["movers"][:MAX_MOVERS]
     column = report["groups"]["column"]
-    figure = _figure(8, 1.6 + 0.36 * len(movers))
+    figure = _figure(8, max(3.2, 1.6 + 0.36 * len(movers)))
     axes = figure.add_subplot()
     y = list(range(len(movers)))[::-1]
     axes.axvline(0, color="#bbbbbb", linewidth=0.8)
@@ -195,9 +196,9 @@ def movers_chart(report: dict[str, Any]) -> Figure:
     axes.set_xlim(-1.05, 1.05)
     axes.set_ylim(-0.8, len(movers) - 0.2)
     axes.legend(loc="lower right", fontsize="small", title="period")
-    axes.set_title(f"Change in mean stance score by {column}, {compare['from']} → {compare['to']}")
+    axes.set_title(f"Change in mean stance score, {compare['from']} → {compare['to']}")
     axes.set_xlabel(SCORE_AXIS)
-    axes.set_ylabel(f"{column} (n = statements before→after)")
+    axes.set_ylabel(f"{column} (n before→after)")
     return figure
 
 

@@ -369,7 +369,8 @@ def _note(report: dict[str, Any]) -> str:
             "depends on which statements were collected, not the model's errors, and they "
             "treat statements as independent, which repeated remarks of one speech are not. "
             "Which statements were collected (sources, speakers, translation) can move a mean "
-            "more than either.</p>",
+            "more than either. Below about ten statements a bootstrap interval is too narrow; "
+            "read the means of small groups as anecdotes.</p>",
             *about_model,
         ]
     )

@@ -305,11 +305,11 @@ def read_scored(
             dates.column = date_col
         elif _prefix(columns, part) != prefix:
             raise ReportError(f"{part} has other score columns than {parts[0]}; keep one kind")
-        where_prefix = f"{part}" if len(parts) == 1 else f"{part.name}"
+        shown_part = f"{part.name} " if len(parts) > 1 else ""
         error_col = prefix + ERROR_COLUMN
         for number, record in records:
             total += 1
-            where = f"{where_prefix} line {number}"
+            where = f"{part} line {number}"
             reason = _text(record.get(error_col))
             if reason:
                 errors[reason] += 1
@@ -344,7 +344,7 @@ def read_scored(
             ident = _text(record.get("id")) or None
             rows.append(
                 ScoredRow(
-                    where=where,
+                    where=f"{shown_part}line {number}",
                     ident=ident,
                     text=_text(record.get(text_col)) if text_col else None,
                     stance=label,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 FREQUENCIES = ("month", "quarter", "year")
@@ -140,7 +141,12 @@ def parse_date(value: Any) -> PartialDate | None:
         return None
     if isinstance(value, dt.date):
         return PartialDate(value.year, value.month, value.day)
-    text = " ".join(str(value).split()).lower()
+    return _parse_text(str(value))
+
+
+@lru_cache(maxsize=1 << 16)  # quote collections repeat their dates; PartialDate is immutable
+def _parse_text(value: str) -> PartialDate | None:
+    text = " ".join(value.split()).lower()
     if not text:
         return None
     if match := _YEAR.fullmatch(text):
@@ -164,6 +170,7 @@ def parse_date(value: Any) -> PartialDate | None:
     raise DateFormatError(f"{value!r} is not a date in a known form")
 
 
+@lru_cache(maxsize=1 << 16)
 def period_of(date: PartialDate, freq: str) -> Period | None:
     """The period of `freq` that holds all of `date`, or None if the date is too coarse."""
     if freq == "year":

@@ -101,7 +101,7 @@ def _groups(rows: Sequence[ScoredRow], column: str, min_n: int) -> dict[str, Any
 def _dates(scored: ScoredFile, freq: str) -> dict[str, Any]:
     counts = scored.dates
     dated = [r.date for r in scored.rows if r.date is not None]
-    periods = sorted(p for d in dated if (p := period_of(d, freq)) is not None)
+    periods = sorted({p for d in set(dated) if (p := period_of(d, freq)) is not None})
     return {
         "column": counts.column,
         "frequency": freq,
@@ -143,10 +143,13 @@ def _compare(
     }
     movers: list[dict[str, Any]] = []
     not_compared: list[dict[str, Any]] = []
-    groups = sorted({r.group for r in before + after if r.group is not None})
-    for group in groups:
-        a = [r for r in before if r.group == group]
-        b = [r for r in after if r.group == group]
+    sides: dict[str, tuple[list[ScoredRow], list[ScoredRow]]] = defaultdict(lambda: ([], []))
+    for side, chosen in enumerate((before, after)):
+        for row in chosen:
+            if row.group is not None:
+                sides[row.group][side].append(row)
+    for group in sorted(sides):
+        a, b = sides[group]
         if len(a) < options.min_n or len(b) < options.min_n:
             not_compared.append({"group": group, "n_from": len(a), "n_to": len(b)})
             continue

@@ -13,7 +13,7 @@ import pytest
 
 from model.store import ModelStore
 from training.cli import main
-from training.train import TrainConfig, train
+from training.train import DEFAULT_CHALLENGE, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,3 +256,49 @@ def test_training_is_reproducible_for_a_seed(tiny_csv, tmp_path):
         reports[0].metadata["training_data"]["sha256"]
         == reports[1].metadata["training_data"]["sha256"]
     )
+
+
+def test_train_with_an_empty_challenge_skips_it_even_on_the_bundled_corpus(monkeypatch, capsys):
+    """`--challenge ''` means no challenge set, where the bundled corpus would otherwise get
+    the bundled one (before, '' became Path('.') and failed as a directory)."""
+    import training.cli
+
+    configs = []
+    monkeypatch.setattr(training.cli, "train", configs.append)
+    assert 0 == main(["train", "--challenge", ""])
+    assert 0 == main(["train"])
+    skipped, default = configs
+    assert not skipped.challenge
+    assert DEFAULT_CHALLENGE == default.challenge
+
+
+def test_train_with_an_empty_challenge_trains_without_one(tiny_csv, tmp_path, capsys):
+    """A real run with `--challenge ''` trains, and records no challenge figures."""
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        tiny_csv,
+        "--out",
+        tmp_path,
+        "--challenge",
+        "",
+        "--quality-floor",
+        "0",
+        "--no-gate",
+        "--folds",
+        "3",
+    )
+    assert (0, "") == (code, err)
+    metadata = ModelStore(tmp_path).read_metadata()
+    assert "challenge_metrics" not in metadata
+    assert "challenge set" not in out
+
+
+def test_evaluate_with_an_empty_challenge_skips_it(tiny_csv, model_dir, capsys):
+    """`stance evaluate --challenge ''` (documented as "skip") reports the data alone."""
+    code, out, err = run(
+        capsys, "evaluate", "--data", tiny_csv, "--challenge", "", "--model-dir", model_dir
+    )
+    assert (0, "") == (code, err)
+    assert "challenge set" not in out

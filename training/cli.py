@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--challenge",
-        type=Path,
+        type=lambda value: Path(value) if value else "",  # '' skips it (Path('') is '.')
         default=None,
         help="labelled CSV evaluated after training, never trained on "
         "(default: the bundled challenge set when training on the bundled corpus)",
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument(
         "--challenge",
-        type=Path,
+        type=lambda value: Path(value) if value else "",  # '' skips it (Path('') is '.')
         default=DEFAULT_CHALLENGE,
         help="labelled hard cases reported separately (default: the bundled challenge set; "
         "--challenge '' to skip)",

@@ -348,7 +348,12 @@ def _note(report: dict[str, Any]) -> str:
             f"<code>{escape(str(meta['version']))}</code>, trained "
             f"{escape(str(meta['created_at']))}. Its measured quality:</p><ul>{figures}</ul>"
             "<p>Cross-validation on the training corpus overstates accuracy on real "
-            "statements; the dev-set figures are the closer guide.</p>"
+            "statements; "
+            + (
+                "the dev-set figures are the closer guide.</p>"
+                if meta["dev"]
+                else "the challenge set is the harder check.</p>"
+            )
         )
     if not about_model:
         about_model.append(

@@ -245,7 +245,7 @@ def build_report(
         "model": model_summary(dict(scored.model_versions), metadata),
         "method": {
             "score": "stance_score = P(support) - P(oppose), from -1 (oppose) to +1 (support)",
-            "interval": f"{LEVEL:.0%} percentile bootstrap over statements",
+            "interval": f"{100 * LEVEL:.0f} % percentile bootstrap over statements",
             "samples": SAMPLES,
             "seed": SEED,
             "normal_approximation_above": BOOTSTRAP_LIMIT,

@@ -5,6 +5,7 @@ run succeeded."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import io
@@ -369,6 +370,95 @@ def test_utf8_with_and_without_bom_give_the_same_output(model_dir, tmp_path):
     expected = (tmp_path / "plain.out.csv").read_bytes()
     assert expected == (tmp_path / "bom.out.csv").read_bytes()
     assert expected.startswith(b"text,id,stance,")
+
+
+WIDE_ENCODINGS = [
+    ("utf-16-le", codecs.BOM_UTF16_LE),
+    ("utf-16-be", codecs.BOM_UTF16_BE),
+    ("utf-32-le", codecs.BOM_UTF32_LE),
+    ("utf-32-be", codecs.BOM_UTF32_BE),
+]
+# Non-ASCII text, CRLF line ends, a quoted newline and characters whose UTF-16 bytes hold
+# 0x0A (U+010A, U+0A0A): a reader that split the bytes at 0x0A would cut them apart.
+WIDE_CONTENT = 'id,text\r\n1,Україна в НАТО 🇺🇦\r\n2,"two\r\nlines, NATO Ċ"\r\n3,Kyiv ਊ now\r\n'
+
+
+@pytest.mark.parametrize(("encoding", "mark"), WIDE_ENCODINGS, ids=[e for e, _ in WIDE_ENCODINGS])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_utf16_and_utf32_with_a_byte_order_mark_score_like_utf8(
+    model_dir, tmp_path, encoding, mark, suffix
+):
+    """A CSV or JSON Lines file in UTF-16 or UTF-32 with its byte-order mark is read as such
+    without --encoding: the output (UTF-8) is byte for byte that of the same file in UTF-8."""
+    content = WIDE_CONTENT
+    if suffix == ".jsonl":
+        content = "".join(
+            json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+            for i, t in enumerate(["Україна в НАТО 🇺🇦", "NATO Ċ ਊ now"])
+        )
+    utf8 = tmp_path / f"utf8{suffix}"
+    utf8.write_bytes(content.encode("utf-8"))
+    wide = tmp_path / f"wide{suffix}"
+    wide.write_bytes(mark + content.encode(encoding))
+    assert 0 == score(model_dir, utf8, "-o", tmp_path / f"utf8.out{suffix}", "--quiet")
+    assert 0 == score(model_dir, wide, "-o", tmp_path / f"wide.out{suffix}", "--quiet")
+    expected = (tmp_path / f"utf8.out{suffix}").read_bytes()
+    assert expected == (tmp_path / f"wide.out{suffix}").read_bytes()
+
+
+def test_utf16_from_stdin_is_read_by_its_byte_order_mark(model_dir, tmp_path, monkeypatch, capsys):
+    """The byte-order mark works on stdin too (the input is decoded as it streams)."""
+    data = codecs.BOM_UTF16_LE + WIDE_CONTENT.encode("utf-16-le")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    assert 0 == score(model_dir, "-", "-o", tmp_path / "out.csv", "--quiet")
+    rows = read_csv(tmp_path / "out.csv")
+    assert ["1", "2", "3"] == [row[0] for row in rows[1:]]
+    assert "two\r\nlines, NATO Ċ" == rows[2][1]
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "message"),
+    [
+        (
+            codecs.BOM_UTF16_LE + "id,text\n1,NATO\n".encode("utf-16-le") + b"\x00\xdc",
+            [],
+            "line 3: bytes that are not valid UTF-16 (little-endian) at column 1; the file is "
+            "read as UTF-16 (little-endian) because it starts with that byte-order mark",
+        ),
+        (
+            codecs.BOM_UTF16_BE + "id,text\n1,NATO\n".encode("utf-16-be") + b"\x00",
+            [],
+            "line 3: the input ends in the middle of a UTF-16 (big-endian) character; "
+            "the file looks truncated",
+        ),
+        (
+            codecs.BOM_UTF32_LE + "id,text\n1,NATO\n".encode("utf-32-le"),
+            ["--encoding", "cp1252"],
+            "the input starts with a UTF-32 (little-endian) byte-order mark, but the encoding "
+            "given is cp1252; leave --encoding out to read it as UTF-32 (little-endian)",
+        ),
+    ],
+    ids=["lone-surrogate", "truncated", "other-encoding-given"],
+)
+def test_broken_utf16_and_utf32_are_clear_errors(
+    model_dir, tmp_path, capsys, data, options, message
+):
+    """A damaged or truncated UTF-16/32 file, or one given another --encoding, is refused
+    with the line and the reason, and nothing is written."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    assert 1 == score(model_dir, source, "-o", tmp_path / "out.csv", *options)
+    assert f"stance score: error: {message}\n" == capsys.readouterr().err
+    assert ["in.csv"] == names(tmp_path)
+
+
+def test_utf16_without_a_mark_is_read_when_named(model_dir, tmp_path):
+    """--encoding utf-16-le reads a file without a byte-order mark (decoded in blocks, since
+    its newlines are not single 0x0A bytes)."""
+    source = tmp_path / "in.csv"
+    source.write_bytes(WIDE_CONTENT.encode("utf-16-le"))
+    assert 0 == score(model_dir, source, "-o", tmp_path / "out.csv", "--encoding", "utf-16-le")
+    assert ["1", "2", "3"] == [row[0] for row in read_csv(tmp_path / "out.csv")[1:]]
 
 
 def test_non_utf8_bytes_are_an_error_naming_line_and_encoding_option(model_dir, tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -349,6 +350,31 @@ def test_score_csv_with_bom_and_other_encoding(
     out = read_csv(response.get_data(as_text=True))
     assert out[1][0] == "Kyiv’s café talk: NATO now"
     assert out[1][1] == loaded_model.predict(["Kyiv’s café talk: NATO now"])[0]["stance"]["label"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "mark"),
+    [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-32-be", codecs.BOM_UTF32_BE)],
+)
+def test_score_csv_reads_utf16_and_utf32_by_their_byte_order_mark(
+    client: FlaskClient, encoding: str, mark: bytes
+) -> None:
+    """A UTF-16 or UTF-32 upload with its byte-order mark is answered like the same CSV in
+    UTF-8; with another ?encoding= it is refused, and the message names the mark."""
+    content = "id,text\r\n1,Україна в НАТО\r\n2," + SUPPORT + "\r\n"
+    expected = client.post(
+        "/v1/score/csv", data=content.encode(), content_type="text/csv", buffered=True
+    )
+    wide = mark + content.encode(encoding)
+    response = client.post("/v1/score/csv", data=wide, content_type="text/csv", buffered=True)
+    assert 200 == response.status_code
+    assert expected.get_data() == response.get_data()
+    response = client.post(
+        "/v1/score/csv?encoding=latin-1", data=wide, content_type="text/csv", buffered=True
+    )
+    assert 422 == response.status_code
+    message = response.get_json()["error"]["message"]
+    assert "byte-order mark, but the encoding given is latin-1; leave ?encoding= out" in message
 
 
 def test_score_csv_header_only_returns_header(client: FlaskClient) -> None:

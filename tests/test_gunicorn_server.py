@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import train_tiny
 from prometheus_client.parser import text_string_to_metric_families
+from tiny_model import train_tiny
 
 from bench.server import GunicornServer
 from model.store import ModelStore, new_version_name

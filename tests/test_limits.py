@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_LIMITS
 from flask import Flask
 from flask.testing import FlaskClient
+from tiny_model import TEST_LIMITS
 from werkzeug.test import EnvironBuilder
 
 from bench.server import GunicornServer, status_and_body

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import TEST_LIMITS
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from tiny_model import TEST_LIMITS
 
 from model.batch import (
     EMPTY_TEXT,

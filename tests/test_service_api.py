@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_LIMITS, train_tiny
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
+from tiny_model import TEST_LIMITS, train_tiny
 
 from model.batch import SCORE_COLUMNS
 from model.errors import ModelError, ModelIntegrityError, ModelNotFoundError

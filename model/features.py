@@ -95,7 +95,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     `char_words_only`, character n-grams see words without the punctuation around them, so
     "NATO." at the end of a sentence and "NATO" inside it share their n-grams; with
     `mask_target_terms`, the words that name the question (`model.text.TARGET_TERMS`) give no
-    unigram and no character n-grams, only word n-grams with their neighbours.
+    unigram and no character n-grams, only word n-grams with their neighbours; with
+    `mask_speaker_names`, a titled person's name is dropped and the title kept
+    (`model.text.mask_titled_names`), so the speaker's name never decides the label.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         canonical_terms: bool = False,
         char_words_only: bool = False,
         mask_target_terms: bool = False,
+        mask_speaker_names: bool = False,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -119,10 +122,15 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.canonical_terms = canonical_terms
         self.char_words_only = char_words_only
         self.mask_target_terms = mask_target_terms
+        self.mask_speaker_names = mask_speaker_names
 
     def normalize(self, text: str) -> str:
         """The text as these features see it (features pickled before the option: no tags)."""
-        return normalize(text, self.__dict__.get("hashtag_tokens", False))
+        return normalize(
+            text,
+            self.__dict__.get("hashtag_tokens", False),
+            self.__dict__.get("mask_speaker_names", False),
+        )
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeatures:
         normalized = [self.normalize(t) for t in texts]

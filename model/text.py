@@ -36,7 +36,32 @@ def _split_and_keep_hashtag(match: re.Match[str]) -> str:
     return _split_hashtag(match) + "#" + match.group(1).replace("_", "") + " "
 
 
-def normalize(text: str, hashtag_tokens: bool = False) -> str:
+# A person named after their title ("Foreign Minister Andriy Sybiha", "Kremlin spokesman Dmitry
+# Peskov", "Secretary General Mark Rutte"): the name goes, the title stays. A statement's stance
+# is in what is said, and a model that learned whose name comes with which side would change its
+# label when only the speaker changes (the invariance tests in `training.behaviour`).
+_TITLES = (
+    r"President|Vice President|Prime Minister|Deputy Prime Minister|Premier|Chancellor|"
+    r"(?:Deputy |Foreign |Defen[cs]e |Interior |Finance )?Minister|Secretary[- ]General|"
+    r"Secretary of State|Secretary of Defen[cs]e|(?:Foreign|Defen[cs]e|Defense) Secretary|"
+    r"Senator|Representative|Congress(?:man|woman)|Ambassador|Envoy|Speaker|"
+    r"[Ss]pokes(?:man|woman|person)|[Ee]nvoy|[Aa]mbassador|[Mm]inister|[Pp]resident|"
+    r"[Cc]hancellor|MP|MEP|[Ll]awmaker|[Cc]hief|[Ll]eader|[Aa]dviser|[Aa]dvisor"
+)
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*"
+_PARTICLE = r"(?:von|van|der|den|de|da|di|al|bin|la|le)"
+_TITLED_NAME = re.compile(
+    rf"\b({_TITLES})\s+{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_NAME_WORD}){{0,3}}\b"
+)
+
+
+def mask_titled_names(text: str) -> str:
+    """`text` with each titled person's name dropped: "Foreign Minister Andriy Sybiha said"
+    becomes "Foreign Minister said"."""
+    return _TITLED_NAME.sub(lambda m: m.group(1) + " ", text)
+
+
+def normalize(text: str, hashtag_tokens: bool = False, mask_names: bool = False) -> str:
     """Lower-case, unify quotes and contractions, and reduce URLs, mentions and hashtags.
 
     `#UkraineInNATO` becomes `ukraine in nato`, so a hashtag shares features with prose; with
@@ -46,6 +71,8 @@ def normalize(text: str, hashtag_tokens: bool = False) -> str:
     text = _SURROGATES.sub(" ", text)
     text = _CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    if mask_names:
+        text = mask_titled_names(text)
     text = _URL.sub(" url ", text)
     text = _MENTION.sub(" @user ", text)
     text = _HASHTAG.sub(_split_and_keep_hashtag if hashtag_tokens else _split_hashtag, text)
@@ -160,11 +187,27 @@ _TOKEN = re.compile(r"#?[^\W_]+(?:['-][^\W_]+)*|[?!]")
 _CLAUSE_END = frozenset({"?", "!"})
 
 
+# "not only ... but also", "not just", "not least" add, they do not deny: as one word each they
+# neither open a negation scope nor count as "not".
+_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "least"})
+
+
+def _join_false_negations(tokens: list[str]) -> list[str]:
+    joined: list[str] = []
+    for token in tokens:
+        if token in _NOT_NEGATING and joined and joined[-1] == "not":
+            joined[-1] = "not-" + token
+        else:
+            joined.append(token)
+    return joined
+
+
 def tokenize(normalized: str, mark_negation: bool = False, canonical: bool = False) -> list[str]:
     """Word tokens of a normalised text; `?` and `!` are tokens too.
 
     With `mark_negation`, the up to three tokens after a negator carry a `neg_` prefix,
-    so "not ready" and "ready" are distinct features (the negator itself is kept). With
+    so "not ready" and "ready" are distinct features (the negator itself is kept); "not only"
+    and its kind are one word that negates nothing. With
     `canonical`, domain synonyms become one word ("the Alliance" and "NATO" are both `nato`). Whole
     hashtags (`#tag`) are topic markers: never marked, and they do not use up the scope.
     """
@@ -175,6 +218,7 @@ def tokenize(normalized: str, mark_negation: bool = False, canonical: bool = Fal
         tokens = [CANONICAL_WORDS.get(token, token) for token in tokens]
     if not mark_negation:
         return tokens
+    tokens = _join_false_negations(tokens)
     marked: list[str] = []
     scope = 0
     for token in tokens:

@@ -131,3 +131,9 @@ def test_tone_scores_agree_with_vader(text):
     assert pytest.approx(
         [expected["compound"], expected["pos"], expected["neg"], expected["neu"]], abs=0.05
     ) == list(actual)
+
+
+def test_not_only_is_one_word_that_negates_nothing():
+    tokens = tokenize(normalize("Not only for Ukraine but also for Europe, not ready"), True)
+    assert ["not-only", "for", "ukraine", "but", "also", "for", "europe", "not"] == tokens[:8]
+    assert ["neg_ready"] == tokens[8:]

@@ -13,6 +13,7 @@ from training.dataset import load_labelled_csv, normalized_key
 DATA = Path(__file__).resolve().parents[1] / "training" / "data"
 QUOTES = DATA / "quotes.csv"
 CHALLENGE = DATA / "challenge.csv"
+DEV = Path(__file__).resolve().parents[2] / "shared/benchmarks/real-statements/dev.csv"
 SPEAKER_TYPES = {
     "head_of_state",
     "head_of_government",
@@ -71,7 +72,9 @@ def trigrams(text: str) -> set[tuple[str, ...]]:
     return set(zip(words, words[1:], words[2:], strict=False))
 
 
-def near_duplicates(left: list[str], right: list[str], same: bool) -> list[tuple[str, str, float]]:
+def near_duplicates(
+    left: list[str], right: list[str], same: bool, threshold: float = NEAR_DUPLICATE_JACCARD
+) -> list[tuple[str, str, float]]:
     """Pairs whose word-trigram Jaccard similarity exceeds the threshold (indexed, so fast)."""
     right_grams = [trigrams(t) for t in right]
     index: dict[tuple[str, ...], set[int]] = {}
@@ -84,7 +87,7 @@ def near_duplicates(left: list[str], right: list[str], same: bool) -> list[tuple
         shared = Counter(j for gram in grams for j in index.get(gram, ()) if not same or j > i)
         for j, n in shared.items():
             jaccard = n / len(grams | right_grams[j])
-            if jaccard > NEAR_DUPLICATE_JACCARD:
+            if jaccard > threshold:
                 found.append((text, right[j], round(jaccard, 2)))
     return found
 
@@ -106,11 +109,35 @@ def test_corpus_has_at_least_700_of_each_stance(label):
 
 
 def test_corpus_classes_are_balanced_within_bounds():
-    """No stance or sentiment label holds more than 45 % or less than 25 % of the rows."""
+    """No stance holds more than 45 % or less than 25 % of the rows. Tone follows real
+    political speech, which is mostly flat: neutral 45-70 %, positive and negative 12 % each."""
     data = rows(QUOTES)
-    for column in ("stance", "sentiment"):
-        shares = [n / len(data) for n in Counter(r[column] for r in data).values()]
-        assert all(0.25 <= share <= 0.45 for share in shares), (column, shares)
+    stance = [n / len(data) for n in Counter(r["stance"] for r in data).values()]
+    assert all(0.25 <= share <= 0.45 for share in stance), stance
+    tone = {k: n / len(data) for k, n in Counter(r["sentiment"] for r in data).items()}
+    assert 0.45 <= tone["neutral"] <= 0.70, tone
+    assert tone["positive"] >= 0.12 and tone["negative"] >= 0.12, tone
+
+
+def test_polar_rows_name_nato_alike():
+    """Support and oppose rows name NATO about equally often (within 15 points), and most do:
+    a corpus whose supporters say "the Alliance" teaches the model that "NATO" means oppose."""
+    data = rows(QUOTES)
+    shares = {}
+    for label in ("support", "oppose"):
+        texts = [r["text"] for r in data if r["stance"] == label]
+        shares[label] = sum(bool(re.search(r"\bNATO\b", t)) for t in texts) / len(texts)
+    assert abs(shares["support"] - shares["oppose"]) <= 0.15, shares
+    assert min(shares.values()) >= 0.5, shares
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="the shared development set is not beside the project")
+def test_no_corpus_row_is_close_to_a_development_statement():
+    """The development set is for measuring only: no corpus row shares a fifth of its word
+    trigrams with a real statement in it (a stricter bar than for near-duplicates)."""
+    corpus = [r["text"] for r in rows(QUOTES)]
+    dev = [r["text"] for r in rows(DEV)]
+    assert [] == near_duplicates(corpus, dev, same=False, threshold=0.2)
 
 
 def test_every_stance_sentiment_combination_is_represented():

@@ -20,7 +20,7 @@ from model.classifier import StanceSentimentModel, fit_head, head_logits, softma
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
 
-C_GRID: tuple[float, ...] = (2.0, 8.0, 32.0, 128.0)
+C_GRID: tuple[float, ...] = (8.0, 32.0)
 
 
 @dataclass

@@ -164,7 +164,8 @@ class StanceSentimentModel(BaseEstimator):
         sentiment = X @ sentiment_w[:n] + sentiment_b
         if self.use_vader:
             tone = tone_matrix(texts) * np.float32(self.vader_weight)
-            sentiment += tone @ sentiment_w[n:]
+            # einsum, not BLAS: a row's result must not depend on how many rows share the call.
+            sentiment += np.einsum("ij,jk->ik", tone, sentiment_w[n:], optimize=False)
         return softmax(stance), softmax(sentiment / self.sentiment_temperature)
 
     def _weights(self, head: str) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ _CONTRACTIONS = (
     (re.compile(r"\bcannot\b"), "can not"),
 )
 _SPACES = re.compile(r"\s+")
-_PUNCTUATION = re.compile(r"[^\w\s'-]+|(?<!\w)['-]|['-](?!\w)")
+_PUNCTUATION = re.compile(r"[^\w\s'#-]+|(?<!\w)['-]|['-](?!\w)")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -161,7 +161,8 @@ TARGET_TERMS = frozenset(
 
 
 def strip_punctuation(normalized: str) -> str:
-    """Words only: punctuation becomes a space, apostrophes and hyphens inside words stay."""
+    """Words only: punctuation becomes a space; apostrophes and hyphens inside words, and the
+    `#` of a whole hashtag (`normalize(..., hashtag_tokens=True)`), stay."""
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", normalized)).strip()
 
 

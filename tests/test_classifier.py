@@ -203,3 +203,17 @@ def test_masked_target_terms_give_no_unigram_or_character_features_and_explain_e
     assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
         sum(e["all"].values()) + e["bias"]
     )
+
+
+def test_a_statement_scores_the_same_alone_and_in_any_batch(loaded_model):
+    """Exactly the same probabilities whether a text is scored alone or among others."""
+    texts = [
+        "Ukraine belongs in NATO!",
+        "Never. Ukraine must stay neutral.",
+        "The ministers meet on Thursday in Brussels.",
+        "What a disgrace: another summit without an invitation for Kyiv.",
+    ]
+    together = loaded_model.predict(texts)
+    for text, in_batch in zip(texts, together, strict=True):
+        assert loaded_model.predict([text])[0] == in_batch
+    assert loaded_model.predict(texts[::-1]) == together[::-1]

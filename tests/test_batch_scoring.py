@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cli.main import main as stance_main
 from model import batch_files
 from model.batch import EXPLAIN_COLUMNS, choose_text_column, output_columns
 from model.batch_files import atomic_output, score_file
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
-from training import cli
 
 STANCE = Path(sys.executable).with_name("stance")
 COLUMNS = output_columns()
@@ -97,7 +97,7 @@ def summary(stderr: str) -> str:
 def score(model_dir: Path, *args: Any, jobs: int = 1) -> int:
     """`stance score ARGS` in this process, one job unless told otherwise."""
     argv = ["score", *map(str, args), "--jobs", str(jobs), "--model-dir", str(model_dir)]
-    return cli.main(argv)
+    return stance_main(argv)
 
 
 def _default_sigint() -> None:
@@ -1026,7 +1026,7 @@ def test_jobs_and_chunk_rows_must_be_positive(model_dir, tmp_path, capsys, optio
     source = write_csv(tmp_path / "in.csv", [["text"], ["NATO"]])
     argv = ["score", str(source), "--model-dir", str(model_dir), "--quiet"]
     argv += ["--jobs", "1", option, "0"] if option == "--chunk-rows" else [option, "0"]
-    assert 2 == cli.main(argv)
+    assert 2 == stance_main(argv)
     expected = "stance score: error: --jobs and --chunk-rows must be at least 1\n"
     assert expected == capsys.readouterr().err
     assert ["in.csv"] == names(tmp_path)

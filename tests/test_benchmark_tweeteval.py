@@ -310,7 +310,7 @@ def test_sentiment_unknown_label_is_named(tmp_path):
 
 def test_cli_benchmark_prints_the_table_and_ends_with_json(tmp_path, capsys):
     """`stance benchmark tweeteval --json` prints per-target rows and ends with one JSON object."""
-    from training.cli import main
+    from cli.main import main
 
     data = separable_dataset(tmp_path)
     assert 0 == main(["benchmark", "tweeteval", "--data", str(data), "--split", "test", "--json"])
@@ -322,7 +322,7 @@ def test_cli_benchmark_prints_the_table_and_ends_with_json(tmp_path, capsys):
 
 def test_cli_benchmark_on_a_missing_folder_is_one_clean_error(tmp_path, capsys):
     """A wrong --data folder gives exit status 1 and one line naming it, no traceback."""
-    from training.cli import main
+    from cli.main import main
 
     assert 1 == main(["benchmark", "tweeteval", "--data", str(tmp_path / "nope")])
     assert (

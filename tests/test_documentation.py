@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from training.cli import COMMANDS
+from cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from model.batch import SCORE_COLUMNS
 from model.store import ModelStore
 from service import create_app
-from training.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 

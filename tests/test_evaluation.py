@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from training.cli import main
+from cli.main import main
 from training.evaluation import speaker_group
 from training.metrics import head_metrics, paired_bootstrap
 

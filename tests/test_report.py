@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from model.batch import output_columns
 from reports.charts import charts_for
 from reports.dates import PartialDate, Period, parse_date, parse_period
 from reports.scored import read_scored
 from reports.statistics import BOOTSTRAP_LIMIT, difference_interval, mean_interval
 from reports.tables import ReportOptions, build_report
-from training.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBABILITIES = {  # label -> (P(support), P(oppose), P(neutral))
@@ -479,7 +479,7 @@ def test_report_note_names_the_model_from_model_dir(tmp_path):
 def test_other_commands_do_not_load_matplotlib():
     """The `stance` CLI imports only `reports.cli` of this package, and that loads neither
     matplotlib nor numpy: only running `stance report` does."""
-    tree = ast.parse((ROOT / "training" / "cli.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "cli" / "main.py").read_text(encoding="utf-8"))
     imported = {
         f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
         for node in ast.walk(tree)

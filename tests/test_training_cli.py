@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from model.store import ModelStore
-from training.cli import main
 from training.train import DEFAULT_CHALLENGE, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,10 +261,10 @@ def test_training_is_reproducible_for_a_seed(tiny_csv, tmp_path):
 def test_train_with_an_empty_challenge_skips_it_even_on_the_bundled_corpus(monkeypatch, capsys):
     """`--challenge ''` means no challenge set, where the bundled corpus would otherwise get
     the bundled one (before, '' became Path('.') and failed as a directory)."""
-    import training.cli
+    import training.train
 
     configs = []
-    monkeypatch.setattr(training.cli, "train", configs.append)
+    monkeypatch.setattr(training.train, "train", configs.append)
     assert 0 == main(["train", "--challenge", ""])
     assert 0 == main(["train"])
     skipped, default = configs

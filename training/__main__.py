@@ -1,5 +1,5 @@
-"""`python -m training` runs the `stance` command."""
+"""`python -m training` runs the `stance` command (an alias of `python -m cli`)."""
 
-from training.cli import console
+from cli.main import console
 
 console()

@@ -1,42 +1,23 @@
-"""The `stance` command: a thin layer over the library that turns failures into clean messages."""
+"""The `stance` command line: the parser and the dispatch to one module per command.
+
+`score` and `info` import only `model/`; the training commands import `training/` when run,
+and `report` imports its charts when run (see `reports.cli`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from model.batch import default_jobs
-from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
+from cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CommandFailed
+from cli.info import run_info
+from cli.score import run_score
+from cli.training_commands import run_benchmark, run_compare, run_evaluate, run_profile, run_train
+from model.batch_files import BatchInterrupted
 from model.errors import ModelError
-from model.store import ModelStore
 from reports import cli as report_cli
-from training.behaviour import DEFAULT_GATE, format_suite
-from training.benchmark import BenchmarkDataError, format_tweeteval, run_tweeteval_stance
-from training.dataset import DatasetError, load_labelled_csv
-from training.evaluation import compare_models, evaluation_report, format_evaluation
-from training.metrics import format_report
-from training.profile import format_profiles, profile
-from training.search import TrainingError
-from training.train import (
-    DEFAULT_CHALLENGE,
-    DEFAULT_DATA,
-    DEFAULT_DEV,
-    DEFAULT_QUALITY_FLOOR,
-    QualityFloorError,
-    TrainConfig,
-    behaviour_suite,
-    evaluate_labelled,
-    train,
-)
-
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
 
 
 def _model_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train a new model version and make it current")
     p.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA, help="labelled CSV (default: the bundled corpus)"
+        "--data", type=Path, default=None, help="labelled CSV (default: the bundled corpus)"
     )
     p.add_argument(
         "--out",
@@ -77,9 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quality-floor",
         type=float,
-        default=DEFAULT_QUALITY_FLOOR,
+        default=None,
         help="minimum cross-validated stance macro-F1 to make the model current "
-        f"(default: {DEFAULT_QUALITY_FLOOR})",
+        "(default: DEFAULT_QUALITY_FLOOR of training/train.py)",
     )
     p.add_argument(
         "--dev",
@@ -106,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--challenge",
         type=lambda value: Path(value) if value else "",  # '' skips it (Path('') is '.')
-        default=DEFAULT_CHALLENGE,
+        default=None,
         help="labelled hard cases reported separately (default: the bundled challenge set; "
         "--challenge '' to skip)",
     )
@@ -203,142 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_train(args: argparse.Namespace) -> int:
-    challenge, dev = args.challenge, args.dev
-    bundled = args.data.resolve() == DEFAULT_DATA
-    if challenge is None and bundled and DEFAULT_CHALLENGE.exists():
-        challenge = DEFAULT_CHALLENGE
-    if dev is None and bundled and DEFAULT_DEV.exists():
-        dev = DEFAULT_DEV
-    config = TrainConfig(
-        data=args.data,
-        model_dir=args.model_dir,
-        challenge=challenge,
-        dev=dev,
-        gate=None if args.no_gate else DEFAULT_GATE,
-        quality_floor=args.quality_floor,
-        folds=args.folds,
-        seed=args.seed,
-    )
-    train(config)
-    return 0
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    quotes = load_labelled_csv(args.data)
-    challenge_path = args.challenge if args.challenge and str(args.challenge) else None
-    challenge = load_labelled_csv(challenge_path) if challenge_path else None
-    model = ModelStore(args.model_dir).load(args.version)
-    evaluation = evaluation_report(model, quotes)
-    suite = behaviour_suite(model, None)
-    report = {
-        "model": model.version,
-        "data": str(args.data),
-        **evaluation,
-        "behaviour": suite.as_dict(),
-    }
-    if challenge is not None:
-        report["challenge"] = {
-            "data": str(challenge_path),
-            "metrics": evaluate_labelled(model, challenge),
-        }
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print(format_evaluation(f"model {model.version} on {args.data}", evaluation))
-    if challenge is not None:
-        print(
-            format_report(
-                f"challenge set ({challenge_path}), never trained on",
-                report["challenge"]["metrics"],
-            )
-        )
-    print(format_suite(suite))
-    return 0
-
-
-def run_compare(args: argparse.Namespace) -> int:
-    if args.samples < 100:
-        print("stance compare: error: --samples must be at least 100", file=sys.stderr)
-        return EXIT_USAGE
-    quotes = load_labelled_csv(args.data)
-    store = ModelStore(args.model_dir)
-    a, b = store.load(args.a), store.load(args.b)
-    result = compare_models(a, b, quotes, args.samples)
-    if args.json:
-        print(json.dumps({"a": a.version, "b": b.version, "data": str(args.data), **result}))
-        return 0
-    print(f"{args.data}: B = {b.version} against A = {a.version}, {len(quotes)} rows")
-    for head, r in result.items():
-        print(
-            f"  {head:<10} macro-F1 A {r['a']:.3f}  B {r['b']:.3f}  B-A {r['delta']:+.3f} "
-            f"[95 % {r['low']:+.3f}, {r['high']:+.3f}]  P(B not better) {r['p_not_better']:.3f}"
-        )
-    return 0
-
-
-def run_profile(args: argparse.Namespace) -> int:
-    profiles = {str(path): profile(load_labelled_csv(path)) for path in args.data}
-    print(json.dumps(profiles) if args.json else format_profiles(profiles))
-    return 0
-
-
-def run_info(args: argparse.Namespace) -> int:
-    print(json.dumps(ModelStore(args.model_dir).read_metadata(args.version), indent=2))
-    return 0
-
-
-def run_score(args: argparse.Namespace) -> int:
-    jobs = args.jobs if args.jobs is not None else default_jobs()
-    if jobs < 1 or args.chunk_rows < 1:
-        print("stance score: error: --jobs and --chunk-rows must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    model = ModelStore(args.model_dir).load(args.version)
-    show = not args.quiet
-    try:
-        result = score_file(
-            model,
-            args.input,
-            args.output,
-            args.text_column,
-            args.prefix,
-            args.explain,
-            jobs,
-            args.encoding,
-            args.chunk_rows,
-            progress=show and sys.stderr.isatty(),
-        )
-    except BrokenPipeError:  # `stance score x.csv -o - | head`: the reader stopped, so do we
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
-    except OSError as exc:
-        if args.output == STDIO:
-            print(
-                f"stance score: error: {exc.strerror or exc} while writing to stdout; "
-                "the output is incomplete",
-                file=sys.stderr,
-            )
-        else:
-            target = args.output or default_output(args.input)
-            print(
-                f"stance score: error: {exc.strerror or exc} while writing; "
-                f"nothing was written under {target}",
-                file=sys.stderr,
-            )
-        return EXIT_FAILED
-    if show:
-        print(result.summary_line(), file=sys.stderr)
-    return 0
-
-
-def run_benchmark(args: argparse.Namespace) -> int:
-    result = run_tweeteval_stance(args.data, split=args.split)
-    print(format_tweeteval(result))
-    if args.json:
-        print(json.dumps(result))
-    return 0
-
-
 COMMANDS = {
     "train": run_train,
     "evaluate": run_evaluate,
@@ -355,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, ModelError, TrainingError, QualityFloorError, BenchmarkDataError) as exc:
+    except (CommandFailed, ModelError) as exc:
         print(f"stance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except BatchInterrupted as exc:

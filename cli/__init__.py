@@ -1,0 +1,1 @@
+"""The `stance` command: a thin edge over `model/` (score, info), `training/` and `reports/`."""

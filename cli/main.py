@@ -16,7 +16,7 @@ from cli.info import run_info
 from cli.score import run_score
 from cli.training_commands import run_benchmark, run_compare, run_evaluate, run_profile, run_train
 from model.batch_files import BatchInterrupted
-from model.errors import ModelError
+from model.errors import ModelError, command_line_spelling
 from reports import cli as report_cli
 
 
@@ -200,7 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (CommandFailed, ModelError) as exc:
+    except ModelError as exc:
+        message = exc.render(command_line_spelling)
+        print(f"stance {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    except CommandFailed as exc:
         print(f"stance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except BatchInterrupted as exc:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import ModelError
+from model.errors import ModelError, Option
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 
 TEXT_COLUMN_CANDIDATES = ("text", "quote", "statement")
@@ -79,7 +79,8 @@ def choose_text_column(columns: Sequence[str], requested: str | None) -> str:
         + ", ".join(TEXT_COLUMN_CANDIDATES)
         + "); the columns are: "
         + (", ".join(map(repr, columns)) or "none")
-        + "; name the column with --text-column"
+        + "; name the column with ",
+        Option("text_column"),
     )
 
 
@@ -89,7 +90,11 @@ def check_collisions(columns: Iterable[str], produced: Sequence[str]) -> None:
         raise BatchInputError(
             "the input already has output column(s) "
             + ", ".join(map(repr, clash))
-            + "; they would be overwritten. Use --prefix (e.g. --prefix new_) to name the output columns apart"
+            + "; they would be overwritten. Use ",
+            Option("prefix"),
+            " (e.g. ",
+            Option("prefix", "new_"),
+            ") to name the output columns apart",
         )
 
 
@@ -121,7 +126,11 @@ BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 (big-endian)"),
 )
 ENCODING_ADVICE = (
-    "if the file has another encoding, pass it with --encoding (e.g. --encoding cp1252)"
+    "if the file has another encoding, pass it with ",
+    Option("encoding"),
+    " (e.g. ",
+    Option("encoding", "cp1252"),
+    ")",
 )
 
 
@@ -148,7 +157,9 @@ def decoded_lines(binary: Iterable[bytes], encoding: str = "utf-8") -> Iterator[
             if name not in ("utf-8", codec.removesuffix("-le").removesuffix("-be"), codec):
                 raise BatchInputError(
                     f"the input starts with a {label} byte-order mark, but the encoding given is "
-                    f"{encoding}; leave --encoding out to read it as {label}"
+                    f"{encoding}; leave ",
+                    Option("encoding"),
+                    f" out to read it as {label}",
                 )
             rest = _blocks(binary, chunks)
             yield from _decoded_in_blocks(start[len(mark) :], rest, codec, label, from_mark=True)
@@ -177,7 +188,7 @@ def _decoded_by_line(lines: Iterable[bytes], name: str, encoding: str) -> Iterat
         except UnicodeError as exc:
             where = f" at column {exc.start + 1}" if isinstance(exc, UnicodeDecodeError) else ""
             raise BatchInputError(
-                f"line {number}: bytes that are not valid {encoding}{where}; {ENCODING_ADVICE}"
+                f"line {number}: bytes that are not valid {encoding}{where}; ", *ENCODING_ADVICE
             ) from exc
         yield line
 
@@ -225,12 +236,12 @@ def _undecodable(
     line += before.count("\n")
     column = len(before) - before.rfind("\n")
     advice = (
-        f"the file is read as {label} because it starts with that byte-order mark"
+        (f"the file is read as {label} because it starts with that byte-order mark",)
         if from_mark
         else ENCODING_ADVICE
     )
     return BatchInputError(
-        f"line {line}: bytes that are not valid {label} at column {column}; {advice}"
+        f"line {line}: bytes that are not valid {label} at column {column}; ", *advice
     )
 
 

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from model.batch import BatchInputError, CsvSource, decoded_lines, stream_scored_csv
+from model.errors import ModelError, Option
 from service.errors import ApiError
 from service.scoring import body_ran_past_limit, check_explain_count, limit_body, query_flag
 
@@ -117,26 +118,20 @@ def count_rows(lines: list[str], text_column: str | None, prefix: str, explain: 
             if record.text is not None and len(record.text) > config["MAX_CHARS"]:
                 counts.truncated += 1
     except BatchInputError as exc:
-        raise ApiError(422, for_http(str(exc))) from exc
+        raise ApiError(422, for_http(exc)) from exc
     if explain:
         check_explain_count(counts.rows, "rows", config["MAX_EXPLAIN_TEXTS"])
     return counts
 
 
-# The batch library speaks in `stance score` options; over HTTP they are query parameters.
-CLI_TO_QUERY = (
-    ("--encoding cp1252", "?encoding=cp1252"),
-    ("--prefix new_", "?prefix=new_"),
-    ("--encoding", "?encoding="),
-    ("--text-column", "?text_column="),
-    ("--prefix", "?prefix="),
-)
+def query_parameter(option: Option) -> str:
+    """`?text_column=`, `?encoding=cp1252`: how the HTTP API names a scoring option."""
+    return f"?{option.name}={option.value or ''}"
 
 
-def for_http(message: str) -> str:
-    for option, parameter in CLI_TO_QUERY:
-        message = message.replace(option, parameter)
-    return message
+def for_http(exc: ModelError) -> str:
+    """The message of a model-layer error with its options spelled as query parameters."""
+    return exc.render(query_parameter)
 
 
 @bp.post("/v1/score/csv")
@@ -152,7 +147,7 @@ def score_csv() -> ResponseReturnValue:
     try:
         lines = lines_of(raw, encoding)
     except BatchInputError as exc:
-        raise ApiError(422, for_http(str(exc))) from exc
+        raise ApiError(422, for_http(exc)) from exc
     counts = count_rows(lines, text_column, prefix, explain)
     g.n_texts = counts.rows
     model = current_app.extensions["stance_model"]

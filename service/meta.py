@@ -1,11 +1,11 @@
-"""Health, readiness, model metadata, metrics, and the API's own description."""
+"""Health, readiness, model metadata, metrics, and the API's own description (/openapi.json)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from service.openapi import docs_page, openapi_document
+from service.openapi import openapi_document
 
 bp = Blueprint("meta", __name__)
 
@@ -18,6 +18,7 @@ PUBLIC_METADATA = (
     "cv_folds",
     "cv_metrics",
     "challenge_metrics",
+    "dev_metrics",
     "training_data",
     "libraries",
     "sha256",
@@ -45,6 +46,12 @@ def model_metadata() -> ResponseReturnValue:
         public["training_data"] = {
             k: v for k, v in public["training_data"].items() if k != "source"
         }
+    behaviour = metadata.get("behaviour")
+    if behaviour:  # the pass rates and the verdict; the failed cases stay in the model card
+        public["behaviour"] = {
+            "rates": behaviour.get("rates", {}),
+            "passed": bool(behaviour.get("gate", {}).get("passed", False)),
+        }
     return jsonify(public)
 
 
@@ -56,10 +63,3 @@ def metrics() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document(current_app.config))
-
-
-@bp.get("/docs")
-def docs() -> Response:
-    response = Response(docs_page(openapi_document(current_app.config)), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response

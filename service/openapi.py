@@ -1,8 +1,7 @@
-"""The OpenAPI 3.1 description of the service, and a small HTML page that renders it."""
+"""The OpenAPI 3.1 description of the service (rendered interactively by /docs)."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -23,6 +22,33 @@ def _error_responses(*statuses: int) -> dict[str, Any]:
     return {
         str(s): {"description": reasons[s], "content": {"application/json": {"schema": ERROR}}}
         for s in statuses
+    }
+
+
+# The files the two pages load (service/web.py serves them).
+WEB_ASSETS = {
+    "/ui/app.js": "text/javascript",
+    "/ui/app.css": "text/css",
+    "/ui/docs.js": "text/javascript",
+    "/ui/docs.css": "text/css",
+    "/ui/swagger-ui-bundle.js": "text/javascript",
+    "/ui/swagger-ui.css": "text/css",
+}
+
+
+def _asset_operation(url: str, mimetype: str) -> dict[str, Any]:
+    name = url.rsplit("/", 1)[1]
+    return {
+        "get": {
+            "summary": f"A file of the web pages ({name})",
+            "operationId": "asset_" + name.replace(".", "_").replace("-", "_"),
+            "responses": {
+                "200": {
+                    "description": "The file.",
+                    "content": {mimetype: {"schema": {"type": "string"}}},
+                }
+            },
+        }
     }
 
 
@@ -116,6 +142,9 @@ def openapi_document(config: Any) -> dict[str, Any]:
             "/v1/score/csv": {
                 "post": {
                     "summary": "Score a CSV file; the same CSV comes back with scoring columns",
+                    "description": f"At most {config['MAX_CSV_ROWS']:,} rows and "
+                    f"{config['MAX_CSV_BYTES']:,} bytes per file; for bigger files use "
+                    "`stance score` on the command line.",
                     "operationId": "scoreCsv",
                     "parameters": [
                         explain_param,
@@ -260,7 +289,7 @@ def openapi_document(config: Any) -> dict[str, Any]:
             },
             "/docs": {
                 "get": {
-                    "summary": "A human-readable page listing the operations",
+                    "summary": "Interactive API documentation (Swagger UI on /openapi.json)",
                     "operationId": "docs",
                     "responses": {
                         "200": {
@@ -270,6 +299,19 @@ def openapi_document(config: Any) -> dict[str, Any]:
                     },
                 }
             },
+            "/": {
+                "get": {
+                    "summary": "The web page: score statements and CSV files, read the model card",
+                    "operationId": "page",
+                    "responses": {
+                        "200": {
+                            "description": "HTML page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            **{url: _asset_operation(url, mimetype) for url, mimetype in WEB_ASSETS.items()},
         },
         "components": {
             "schemas": {
@@ -365,31 +407,3 @@ def openapi_document(config: Any) -> dict[str, Any]:
             }
         },
     }
-
-
-def docs_page(document: dict[str, Any]) -> str:
-    """A self-contained HTML page listing every operation (no scripts, no external assets)."""
-    rows = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            statuses = ", ".join(operation["responses"])
-            rows.append(
-                f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
-                f"<td>{html.escape(operation['summary'])}</td><td>{statuses}</td></tr>"
-            )
-    example = html.escape(
-        'curl -s localhost:8000/v1/score -H "Content-Type: application/json" '
-        '-d \'{"text": "Ukraine belongs in NATO."}\''
-    )
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{html.escape(document['info']['title'])}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:.3em .8em;"
-        "border-bottom:1px solid #ddd}</style></head><body>"
-        f"<h1>{html.escape(document['info']['title'])}</h1><p>{html.escape(document['info']['description'])}</p>"
-        "<table><tr><th>operation</th><th>what it does</th><th>statuses</th></tr>"
-        + "".join(rows)
-        + f"</table><h2>Example</h2><pre>{example}</pre>"
-        '<p>Errors always have the shape <code>{"error": {"code": ..., "message": ...}}</code>. '
-        'The full contract is at <a href="/openapi.json">/openapi.json</a>.</p></body></html>'
-    )

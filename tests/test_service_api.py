@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from model.batch import SCORE_COLUMNS
 from model.errors import ModelError, ModelIntegrityError, ModelNotFoundError
 from model.store import LoadedModel, ModelStore
 from service import create_app
+from training.dataset import load_labelled_csv
+from training.train import TrainConfig, train
 
 MAX_TEXTS = TEST_LIMITS["MAX_TEXTS"]
 MAX_CHARS = TEST_LIMITS["MAX_CHARS"]
@@ -511,19 +514,54 @@ def test_openapi_max_items_follows_configuration(model_dir: Path) -> None:
     assert quotes["properties"]["quotes"]["maxItems"] == 17
 
 
-def test_docs_page_is_html_listing_every_operation(client: FlaskClient) -> None:
-    """GET /docs is a self-contained HTML page naming every documented operation."""
-    response = client.get("/docs")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    page = response.get_data(as_text=True)
-    assert page.startswith("<!doctype html>")
-    assert page.endswith("</html>")
-    assert "<script" not in page
-    document = client.get("/openapi.json").get_json()
-    for path, operations in document["paths"].items():
-        for method in operations:
-            assert f"<code>{method.upper()} {path}</code>" in page
+def test_pages_load_only_the_apps_own_files_under_a_content_security_policy(
+    client: FlaskClient,
+) -> None:
+    """GET / and GET /docs are HTML whose scripts and styles all come from this app (each one
+    served), under a policy that allows nothing else: no inline script, no other origin."""
+    for path in ("/", "/docs"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "script-src 'self';" in policy
+        page = response.get_data(as_text=True)
+        assert "<script>" not in page  # inline scripts would be refused by the policy
+        loaded = re.findall(r'(?:src|href)="(/ui/[^"]+)"', page)
+        assert loaded, path
+        for url in loaded:
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert asset.headers["Content-Type"].startswith(("text/javascript", "text/css"))
+            assert "Content-Security-Policy" in asset.headers
+    assert "/openapi.json" in client.get("/ui/docs.js").get_data(as_text=True)
+
+
+def test_an_unknown_page_file_is_a_json_404(client: FlaskClient) -> None:
+    """A file the pages do not load is not served: the usual JSON 404, never a path lookup."""
+    for url in ("/ui/app.py", "/ui/../app.py", "/ui/index.html"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_model_metadata_carries_real_statement_figures_and_the_gate(
+    tmp_path: Path, tiny_csv: Path
+) -> None:
+    """GET /v1/model has what the page's model card shows: the figures on a real-statement
+    (dev) set when the model was measured on one, the behavioural pass rates and verdict, and
+    no server paths."""
+    config = TrainConfig(
+        data=tiny_csv, model_dir=tmp_path, dev=tiny_csv, quality_floor=0.0, gate=None, folds=3
+    )
+    train(config, say=lambda _: None)
+    body = create_app({"MODEL_DIR": str(tmp_path)}).test_client().get("/v1/model").get_json()
+    assert 0.0 <= body["dev_metrics"]["metrics"]["stance"]["macro_f1"] <= 1.0
+    assert body["dev_metrics"]["n"] == len(load_labelled_csv(tiny_csv))
+    assert set(body["behaviour"]) == {"rates", "passed"}
+    assert body["behaviour"]["passed"] is False  # the tiny model is far below the gate
+    assert "source" not in body["training_data"]
+    assert str(tmp_path) not in json.dumps(body) and str(tiny_csv) not in json.dumps(body)
 
 
 def test_every_response_has_a_request_id_and_one_log_line_without_body(

@@ -96,11 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "score",
-        help="score a CSV or JSON Lines file of statements",
+        help="score a CSV, JSON Lines or Parquet file of statements",
         description="Adds stance and sentiment columns to every row, in order; rows that cannot "
         "be scored keep their place with the reason in the `error` column.",
     )
-    p.add_argument("input", help="CSV or .jsonl file, or - for stdin")
+    p.add_argument("input", help="CSV, .jsonl or .parquet file, or - for stdin (CSV or JSON Lines)")
     p.add_argument(
         "-o",
         "--output",

@@ -27,6 +27,7 @@ from model.batch import (
     stream_scored_csv,
     stream_scored_jsonl,
 )
+from model.batch_parquet import is_parquet, write_scored_parquet
 
 STDIO = "-"
 
@@ -98,8 +99,9 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(target: str) -> Iterator[IO[str]]:
-    """A text handle whose content appears under `target` only if the block completes."""
+def atomic_output(target: str, binary: bool = False) -> Iterator[IO[Any]]:
+    """A text (or `binary`) handle whose content appears under `target` only if the block
+    completes."""
     if target == STDIO:
         yield sys.stdout
         sys.stdout.flush()
@@ -114,7 +116,8 @@ def atomic_output(target: str) -> Iterator[IO[str]]:
     try:
         # mkstemp makes the file private (0600); give it the mode any new file would get.
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+        with os.fdopen(fd, **mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -130,7 +133,9 @@ def _open_input(name: str) -> IO[bytes]:
         return sys.stdin.buffer
     path = Path(name)
     if path.is_dir():
-        raise BatchInputError(f"input {name} is a directory; give a CSV or JSON Lines file")
+        raise BatchInputError(
+            f"input {name} is a directory; give a CSV, JSON Lines or Parquet file"
+        )
     try:
         return path.open("rb")
     except FileNotFoundError as exc:
@@ -151,7 +156,8 @@ def score_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = False,
 ) -> BatchResult:
-    """Score `input_name` (CSV, or JSON Lines for .jsonl; `-` for stdin) into `output_name`."""
+    """Score `input_name` (CSV, JSON Lines for .jsonl, Parquet for .parquet; `-` for stdin)
+    into `output_name`."""
     output_name = output_name or default_output(input_name)
     if (
         output_name != STDIO
@@ -159,6 +165,10 @@ def score_file(
         and Path(output_name).resolve() == Path(input_name).resolve()
     ):
         raise BatchInputError("the output file is the input file; choose another output name")
+    if is_parquet(input_name) or is_parquet(output_name):
+        return _score_parquet_file(
+            model, input_name, output_name, text_column, prefix, explain, jobs, chunk_rows, progress
+        )
     jsonl = is_jsonl(output_name if input_name == STDIO else input_name)
     started = time.perf_counter()
     summary = BatchSummary()
@@ -190,10 +200,64 @@ def score_file(
     return BatchResult(summary.rows, summary.flagged, time.perf_counter() - started, output_name)
 
 
-def _progress_bar(input_name: str) -> Any:
+def _score_parquet_file(
+    model: Any,
+    input_name: str,
+    output_name: str,
+    text_column: str | None,
+    prefix: str,
+    explain: bool,
+    jobs: int,
+    chunk_rows: int,
+    progress: bool,
+) -> BatchResult:
+    """Parquet in, Parquet out (files only: Parquet needs to seek, so not stdin or stdout)."""
+    if not (is_parquet(input_name) and is_parquet(output_name)):
+        raise BatchInputError(
+            "Parquet is scored into Parquet: give both the input and the output a .parquet name "
+            f"(got {input_name} -> {output_name}); stdin and stdout are for CSV and JSON Lines"
+        )
+    started = time.perf_counter()
+    summary = BatchSummary()
+    bar = _progress_bar(input_name, _parquet_rows(input_name)) if progress else None
+    source = _open_input(input_name)
+    try:
+        with _signals_raise(), atomic_output(output_name, binary=True) as out:
+            write_scored_parquet(
+                model,
+                source,
+                out,
+                text_column,
+                prefix,
+                explain,
+                jobs,
+                chunk_rows,
+                summary,
+                on_rows=bar.update if bar is not None else None,
+            )
+    except KeyboardInterrupt as exc:
+        raise BatchInterrupted("interrupted (Ctrl-C)") from exc
+    finally:
+        if bar is not None:
+            bar.close()
+        source.close()
+    return BatchResult(summary.rows, summary.flagged, time.perf_counter() - started, output_name)
+
+
+def _parquet_rows(name: str) -> int | None:
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(name).metadata.num_rows)
+    except Exception:  # the scorer itself reports an unreadable file
+        return None
+
+
+def _progress_bar(input_name: str, total: int | None = None) -> Any:
     from tqdm import tqdm
 
-    total = None if input_name == STDIO else _count_lines(Path(input_name))
+    if total is None and input_name != STDIO:
+        total = _count_lines(Path(input_name))
     return tqdm(
         total=total,
         unit=" rows",

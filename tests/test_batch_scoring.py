@@ -1003,7 +1003,7 @@ def test_output_equal_to_input_is_refused(model_dir, tmp_path, capsys, monkeypat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["sub"], "input {sub} is a directory; give a CSV or JSON Lines file"),
+        (["sub"], "input {sub} is a directory; give a CSV, JSON Lines or Parquet file"),
         (["in.csv", "-o", "sub"], "output {sub} is a directory; give a file name"),
         (["in.csv", "-o", "gone/out.csv"], "output folder {gone} does not exist"),
     ],

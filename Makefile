@@ -24,10 +24,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,parquet]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,parquet,dask]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev and parquet extras (fast when done)
+install: $(STAMP) ## create .venv and install the project with its dev, parquet and dask extras (fast when done)
 
 train: $(STAMP) ## train on DATA (default: the bundled corpus) and make the new model current
 	$(BIN)/stance train --data $(DATA) --out $(MODEL_DIR)

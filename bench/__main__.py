@@ -150,6 +150,22 @@ def table(results: dict[str, Any]) -> str:
             f"  batch {int(rows):>9,} rows ours {r['ours']['rows_per_s']:>8.0f} rows/s peak {r['ours']['peak_mb']:.0f} MB"
             f" | naive {r['naive']['rows_per_s']:>8.0f} rows/s peak {r['naive']['peak_mb']:.0f} MB | x{r['speedup']}"
         )
+    dask = results.get("dask", {})
+    if dask:
+        lines.append(
+            f"  dask local fixed cost (start cluster, load model, 8 rows): {dask['fixed_cost_s']:.1f} s"
+        )
+    for rows, r in dask.items():
+        if rows == "fixed_cost_s":
+            continue
+        runs = {k: v for k, v in r.items() if isinstance(v, dict)}
+        for name, run in runs.items():
+            lines.append(
+                f"  dask {int(rows):>9,} rows {name:<28} {run['rows_per_s']:>8.0f} rows/s peak {run['peak_mb']:.0f} MB"
+            )
+        lines.append(
+            f"  dask {int(rows):>9,} rows: dask/single process x{r['dask_vs_single_process']}, per-task overhead {r['per_task_overhead_s']:.3f} s"
+        )
     return "\n".join(lines)
 
 
@@ -157,7 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["accuracy", "service", "batch"],
+        choices=["accuracy", "service", "batch", "dask"],
         action="append",
         help="run only these parts",
     )
@@ -168,13 +184,18 @@ def main() -> None:
         "--rows", default="100000,1000000", help="batch sizes (default: 100000,1000000)"
     )
     parser.add_argument(
+        "--dask-rows",
+        default="1000000",
+        help="rows for the Dask comparison, in 8 CSV files (default: 1000000; 4000000 takes ~30 min)",
+    )
+    parser.add_argument(
         "--tweeteval",
         type=Path,
         default=SHARED,
         help=f"folder with tweeteval-* data (default: {SHARED})",
     )
     args = parser.parse_args()
-    parts = set(args.only or ["accuracy", "service", "batch"])
+    parts = set(args.only or ["accuracy", "service", "batch", "dask"])
     model_dir = ModelStore().root
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -192,6 +213,11 @@ def main() -> None:
             if "batch" in parts:
                 sizes = [int(x) for x in args.rows.split(",") if x.strip()]
                 results["batch"] = batch_benchmark(work, model_dir, naive, sizes)
+        if "dask" in parts:
+            from bench.dask_scale import dask_benchmark
+
+            sizes = [int(x) for x in args.dask_rows.split(",") if x.strip()]
+            results["dask"] = dask_benchmark(work, model_dir, sizes)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{results['date'].replace(':', '')}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")

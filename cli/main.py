@@ -123,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-rows", type=int, default=2000, help="rows per chunk (default: 2000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.add_argument("--version", default=None, help="model version (default: current)")
+    p.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="score on a Dask cluster: `local` (one worker process per core) or a scheduler "
+        "address such as tcp://host:8786; INPUT may then be a file, a directory or a glob, and "
+        "-o names a directory that receives part-NNNNN files and _SUCCESS last",
+    )
+    p.add_argument(
+        "--partition-rows",
+        type=int,
+        default=100_000,
+        help="with --dask: rows per partition, one output part each (default: 100000)",
+    )
     _model_dir_option(p)
 
     p = commands.add_parser(

@@ -7,12 +7,13 @@ what belongs to a terminal: the progress bar's on/off, the summary line, a close
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 
-from cli.failures import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE
+from cli.failures import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from model.batch import default_jobs
-from model.batch_files import STDIO, default_output, score_file
+from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
 from model.store import ModelStore
 
 
@@ -21,6 +22,8 @@ def run_score(args: argparse.Namespace) -> int:
     if jobs < 1 or args.chunk_rows < 1:
         print("stance score: error: --jobs and --chunk-rows must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.dask:
+        return _run_on_dask(args)
     model = ModelStore(args.model_dir).load(args.version)
     show = not args.quiet
     try:
@@ -54,6 +57,50 @@ def run_score(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return EXIT_FAILED
+    if show:
+        print(result.summary_line(), file=sys.stderr)
+    return 0
+
+
+def _run_on_dask(args: argparse.Namespace) -> int:
+    """`--dask`: the partitions go to a cluster; the output is a directory of parts."""
+    if not args.output or args.output == STDIO:
+        print(
+            "stance score: error: --dask writes a directory of parts: name it with -o DIR",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        print("stance score: error: --dask reads UTF-8 input only", file=sys.stderr)
+        return EXIT_USAGE
+    if importlib.util.find_spec("distributed") is None:
+        print(
+            "stance score: error: --dask needs dask and distributed: "
+            "pip install 'ukraine-nato-stance[dask]' (make install does)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    from scaleout.run import score_on_dask
+
+    show = not args.quiet
+    try:
+        result = score_on_dask(
+            args.input,
+            args.output,
+            args.dask,
+            model_dir=args.model_dir,
+            model_version=args.version,
+            text_column=args.text_column,
+            prefix=args.prefix,
+            explain=args.explain,
+            chunk_rows=args.chunk_rows,
+            partition_rows=args.partition_rows,
+            progress=show and sys.stderr.isatty(),
+            say=(lambda line: print(line, file=sys.stderr)) if show else (lambda line: None),
+        )
+    except BatchInterrupted as exc:
+        print(f"stance score: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if show:
         print(result.summary_line(), file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cli.article import run_article
 from cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CommandFailed
 from cli.info import run_info
 from cli.score import run_score
@@ -140,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     _model_dir_option(p)
 
     p = commands.add_parser(
+        "article",
+        help="find who said what in news articles and score each statement",
+        description="Finds direct quotes, indirect speech and narration in each article (plain "
+        "text or HTML), names the speaker and role of each statement, and scores it.",
+    )
+    p.add_argument("files", nargs="+", help="article files (.txt or .html), or - for stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object, as POST /v1/articles")
+    p.add_argument("--version", default=None, help="model version (default: current)")
+    _model_dir_option(p)
+
+    p = commands.add_parser(
         "benchmark",
         help="measure the training pipeline on public benchmark data",
         description="Trains one model per TweetEval stance target with the project's own "
@@ -207,6 +219,7 @@ COMMANDS = {
     "profile": run_profile,
     "info": run_info,
     "report": report_cli.run,
+    "article": run_article,
 }
 
 

@@ -1,0 +1,167 @@
+"""Article mode (`model.articles`, `stance article`): statements found by rules, their speakers
+and roles, direct and indirect speech, narration, offsets into the article, and the scores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import main as stance_main
+from model.articles import extract_statements, html_to_text, score_article
+
+FIXTURE = Path(__file__).parent / "fixtures" / "article_rules.txt"
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
+STANCE = Path(sys.executable).with_name("stance")
+
+
+def attributed(text: str) -> list[tuple[str | None, str | None, str, str]]:
+    """(name, role, kind, first words) of every statement that is not narration."""
+    return [
+        (s.speaker.name, s.speaker.role, s.kind, " ".join(s.text.split()[:4]))
+        for s in extract_statements(text)
+        if s.kind != "narration"
+    ]
+
+
+def test_rules_find_quotes_reported_speech_and_their_speakers() -> None:
+    """Split quotes keep their speaker, guillemets count, "according to", "said X", pronouns
+    and surnames resolve to the full mention, and a quote with no speaker is unattributed."""
+    expected = [
+        ("Kaja Lindqvist", "Estonian Prime Minister", "direct", "We will not wait"),
+        ("Kaja Lindqvist", "Estonian Prime Minister", "direct", "The door is open,"),
+        ("Kaja Lindqvist", "Estonian Prime Minister", "indirect", "the invitation should come"),
+        ("a senior German diplomat", None, "indirect", "Berlin still prefers a"),
+        ("Pavel Orlov", "Kremlin spokesman", "indirect", "any such step would"),
+        ("Pavel Orlov", "Kremlin spokesman", "direct", "Nobody in Moscow will"),
+        ("Zsofia Kertesz", "Hungarian Foreign Minister", "indirect", "the alliance should not"),
+        ("a State Department spokesman", None, "indirect", "The talks will continue"),
+        (None, None, "direct", "This is the most"),
+    ]
+    assert expected == attributed(FIXTURE.read_text(encoding="utf-8"))
+
+
+def test_offsets_point_at_the_statement_and_every_sentence_is_listed() -> None:
+    """Each statement's text is article[start:end]; statements come in order; sentences with
+    no speaker are narration (the snow, the headline), so nothing of the article is skipped."""
+    text = FIXTURE.read_text(encoding="utf-8")
+    statements = extract_statements(text)
+    assert all(text[s.start : s.end] == s.text for s in statements)
+    assert [s.start for s in statements] == sorted(s.start for s in statements)
+    narration = [s.text for s in statements if s.kind == "narration"]
+    assert "Snow fell on the city overnight and several flights were delayed." in narration
+    assert "Allies Weigh Kyiv's Bid Before Summit" in narration
+    assert "Hungarian Foreign Minister Zsofia Kertesz was more cautious." in narration
+
+
+def test_a_direct_quote_is_the_words_inside_the_marks() -> None:
+    """The marks and the comma before the attribution are not part of the quote; scare
+    quotes of a few words are not statements."""
+    text = 'The so-called "hot phase" worries him. "We need help now," the minister said.'
+    [quote] = [s for s in extract_statements(text) if s.kind == "direct"]
+    assert "We need help now" == quote.text
+    assert "the minister" == quote.speaker.name
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="../shared/seed/article.txt is not here")
+def test_the_seed_articles_statements_and_speakers() -> None:
+    """The article the project started from: the Foreign Ministry and Peskov reported,
+    Zelenskiy reported (as "he") and quoted (as "Zelenskiy"), both resolved to the full
+    mention; Sybiha, who is only "expected to brief", says nothing; the drones are narration."""
+    text = SEED.read_text(encoding="utf-8")
+    assert [
+        ("Foreign Ministry of Ukraine", None, "indirect", "NATO membership is the"),
+        ("Volodymyr Zelenskiy", "President", "indirect", "Ukraine's accession to NATO"),
+        ("Volodymyr Zelenskiy", "President", "direct", "If we want to"),
+        ("Dmitry Peskov", "Kremlin spokesman", "indirect", "such a move would"),
+    ] == attributed(text)
+    drones = [s for s in extract_statements(text) if "drone assault" in s.text]
+    assert ["narration"] == [s.kind for s in drones]
+
+
+def test_html_is_reduced_to_its_paragraphs() -> None:
+    """Scripts, styles and navigation go; each block becomes a line; entities are decoded."""
+    html = (
+        "<!doctype html><html><head><style>p{}</style><script>var x = 1;</script></head><body>"
+        "<nav>Home | World</nav><h1>Allies meet</h1><p>The minister said the talks &amp; "
+        "the vote would wait.</p><p>“We are ready for the next step now,” she said.</p></body></html>"
+    )
+    assert (
+        "Allies meet\nThe minister said the talks & the vote would wait.\n"
+        "“We are ready for the next step now,” she said." == html_to_text(html)
+    )
+
+
+def test_scored_statements_have_the_score_shape_and_speakers_their_means(loaded_model) -> None:
+    """Every statement carries the /v1/score stance and sentiment; each speaker's score is the
+    mean of their statements' scores; narration has no speaker entry; most statements first."""
+    article = score_article(loaded_model, FIXTURE.read_text(encoding="utf-8"))
+    texts = [s["text"] for s in article["statements"]]
+    expected = loaded_model.predict(texts)
+    for item, want in zip(article["statements"], expected, strict=True):
+        assert want["stance"] == item["stance"]
+        assert want["sentiment"] == item["sentiment"]
+    [first, *rest] = article["speakers"]
+    assert ("Kaja Lindqvist", 3) == (first["name"], first["statements"])
+    scores = [
+        s["stance"]["score"]
+        for s in article["statements"]
+        if s["speaker"]["name"] == "Kaja Lindqvist"
+    ]
+    assert sum(scores) / 3 == pytest.approx(first["stance"]["score"])
+    assert first["stance"]["label"] in ("support", "oppose", "neutral")
+    assert None not in [s["name"] for s in article["speakers"]]
+    assert [s["statements"] for s in rest] == sorted((s["statements"] for s in rest), reverse=True)
+
+
+def test_stance_article_prints_a_table_and_json(model_dir, tmp_path, capsys) -> None:
+    """`stance article FILE` prints one line per statement and the speakers; --json prints
+    the model version and, per article, its statements and speakers; HTML files work."""
+    assert 0 == stance_main(["article", str(FIXTURE), "--model-dir", str(model_dir)])
+    out = capsys.readouterr().out
+    assert "Kaja Lindqvist" in out and "Estonian Prime Minister" in out and "(narration)" in out
+    page = tmp_path / "story.html"
+    page.write_text(
+        "<html><body><p>“Ukraine will join the alliance one day,” the minister said.</p></body></html>",
+        encoding="utf-8",
+    )
+    argv = ["article", str(FIXTURE), str(page), "--json", "--model-dir", str(model_dir)]
+    assert 0 == stance_main(argv)
+    body = json.loads(capsys.readouterr().out)
+    assert [str(FIXTURE), str(page)] == [a["id"] for a in body["articles"]]
+    [statement] = body["articles"][1]["statements"]
+    assert ("the minister", "direct") == (statement["speaker"]["name"], statement["kind"])
+    assert {"version"} == set(body["model"])
+
+
+def test_stance_article_reads_stdin(model_dir) -> None:
+    """`-` reads the article from stdin."""
+    completed = subprocess.run(
+        [str(STANCE), "article", "-", "--json", "--model-dir", str(model_dir)],
+        input=b"Officials said the summit would open on Tuesday in the capital.",
+        capture_output=True,
+        check=True,
+    )
+    [article] = json.loads(completed.stdout)["articles"]
+    assert "Officials" == article["statements"][0]["speaker"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        (b"\xff\xfe\x00bad", "is not UTF-8"),
+        (b"   \n", "holds no text"),
+    ],
+)
+def test_bad_article_files_are_one_clear_line(model_dir, tmp_path, capsys, content, message):
+    """A missing file, a file that is not UTF-8 or one with no text: one line, exit 1."""
+    path = tmp_path / "a.txt"
+    if content is not None:
+        path.write_bytes(content)
+    assert 1 == stance_main(["article", str(path), "--model-dir", str(model_dir)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert 1 == len(err) and message in err[0] and "Traceback" not in err[0]

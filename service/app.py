@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from model.store import ModelStore
-from service import batch, meta, scoring, web
+from service import articles, batch, meta, scoring, web
 from service.config import DEFAULTS, from_environment
 from service.errors import register_error_handlers
 from service.telemetry import Metrics, install_request_telemetry
@@ -40,6 +40,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["stance_metrics"] = metrics
     install_request_telemetry(app, metrics)
     register_error_handlers(app)
-    for blueprint in (scoring.bp, batch.bp, meta.bp, web.bp):
+    for blueprint in (scoring.bp, batch.bp, articles.bp, meta.bp, web.bp):
         app.register_blueprint(blueprint)
     return app

@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TEXTS": 1000,  # statements in one POST /v1/score
     "MAX_CHARS": 5000,  # characters of a statement scored; the rest is cut off (both endpoints)
     "MAX_EXPLAIN_TEXTS": 200,  # statements or rows with ?explain=true (~15 ms each)
+    "MAX_ARTICLES": 20,  # articles in one POST /v1/articles
+    "MAX_ARTICLE_CHARS": 100_000,  # characters of one article (a long feature is ~40,000)
     "EXPLAIN_K": 5,
     "CSV_CHUNK_ROWS": 500,
 }
@@ -29,6 +31,8 @@ INT_SETTINGS = (
     "MAX_TEXTS",
     "MAX_CHARS",
     "MAX_EXPLAIN_TEXTS",
+    "MAX_ARTICLES",
+    "MAX_ARTICLE_CHARS",
     "EXPLAIN_K",
     "CSV_CHUNK_ROWS",
 )

@@ -52,6 +52,114 @@ def _asset_operation(url: str, mimetype: str) -> dict[str, Any]:
     }
 
 
+def _articles_operation(config: Any, head: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/articles: the request forms and the statements-and-speakers answer."""
+    max_chars = config["MAX_ARTICLE_CHARS"]
+    text = {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": NOT_BLANK}
+    nullable = {"type": ["string", "null"]}
+    statement = {
+        "type": "object",
+        "required": ["speaker", "unattributed", "kind", "start", "end", "text", "stance"],
+        "properties": {
+            "speaker": {
+                "type": "object",
+                "required": ["name", "role"],
+                "properties": {"name": nullable, "role": nullable},
+            },
+            "unattributed": {"type": "boolean"},
+            "kind": {"type": "string", "enum": ["direct", "indirect", "narration"]},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "text": {"type": "string"},
+            "stance": head,
+            "sentiment": head,
+        },
+    }
+    speaker = {
+        "type": "object",
+        "required": ["name", "role", "statements", "stance"],
+        "properties": {
+            "name": {"type": "string"},
+            "role": nullable,
+            "statements": {"type": "integer", "minimum": 1},
+            "stance": head,
+        },
+    }
+    article = {
+        "type": "object",
+        "required": ["id", "statements", "speakers"],
+        "properties": {
+            "id": {"type": ["string", "integer"]},
+            "statements": {"type": "array", "items": statement},
+            "speakers": {"type": "array", "items": speaker},
+        },
+    }
+    request_forms = {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["text"],
+                "additionalProperties": False,
+                "properties": {"text": text},
+            },
+            {
+                "type": "object",
+                "required": ["articles"],
+                "additionalProperties": False,
+                "properties": {
+                    "articles": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": config["MAX_ARTICLES"],
+                        "items": {
+                            "type": "object",
+                            "required": ["text"],
+                            "additionalProperties": False,
+                            "properties": {"id": {"type": ["string", "integer"]}, "text": text},
+                        },
+                    }
+                },
+            },
+        ]
+    }
+    return {
+        "post": {
+            "summary": "Find who said what in news articles, and score each statement",
+            "description": "Direct quotes, indirect speech and narration found by rules, each "
+            "with its speaker (name and role), kind, character offsets and the stance and "
+            "sentiment of /v1/score; per article, the speakers with the mean of their stance "
+            f"scores. At most {config['MAX_ARTICLES']} articles of {max_chars:,} characters.",
+            "operationId": "articles",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": request_forms},
+                    "text/plain": {"schema": text},
+                    "text/html": {"schema": {"type": "string", "minLength": 1}},
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Per article, its statements in order and its speakers.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["model", "articles"],
+                                "properties": {
+                                    "model": {"type": "object", "required": ["version"]},
+                                    "articles": {"type": "array", "items": article},
+                                },
+                            }
+                        }
+                    },
+                },
+                **_error_responses(400, 413, 415, 422),
+            },
+        }
+    }
+
+
 def openapi_document(config: Any) -> dict[str, Any]:
     """The API contract, with the limits this server was configured with."""
     max_texts, max_chars = config["MAX_TEXTS"], config["MAX_CHARS"]
@@ -139,6 +247,7 @@ def openapi_document(config: Any) -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/articles": _articles_operation(config, head),
             "/v1/score/csv": {
                 "post": {
                     "summary": "Score a CSV file; the same CSV comes back with scoring columns",

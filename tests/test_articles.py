@@ -12,6 +12,7 @@ import pytest
 
 from cli.main import main as stance_main
 from model.articles import extract_statements, html_to_text, score_article
+from service import create_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "article_rules.txt"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
@@ -165,3 +166,71 @@ def test_bad_article_files_are_one_clear_line(model_dir, tmp_path, capsys, conte
     assert 1 == stance_main(["article", str(path), "--model-dir", str(model_dir)])
     err = capsys.readouterr().err.strip().splitlines()
     assert 1 == len(err) and message in err[0] and "Traceback" not in err[0]
+
+
+# -- POST /v1/articles -----------------------------------------------------------------------
+
+ARTICLE = (
+    "Allies met in Brussels on Tuesday.\n"
+    '"Ukraine will join the alliance, and soon," Estonian Prime Minister Kaja Lindqvist said.'
+)
+
+
+def test_post_articles_answers_statements_and_speakers_in_every_body_form(client) -> None:
+    """JSON with one text or several articles with ids, text/plain and text/html all give the
+    same statements for the same article, in the documented shape."""
+    one = client.post("/v1/articles", json={"text": ARTICLE})
+    assert 200 == one.status_code
+    body = one.get_json()
+    [article] = body["articles"]
+    assert "1" == article["id"]
+    kinds = [(s["kind"], s["speaker"]["name"]) for s in article["statements"]]
+    assert [("narration", None), ("direct", "Kaja Lindqvist")] == kinds
+    assert ["Kaja Lindqvist"] == [s["name"] for s in article["speakers"]]
+    assert set(body["model"]) == {"version"}
+    many = client.post(
+        "/v1/articles",
+        json={"articles": [{"id": "a", "text": ARTICLE}, {"id": 7, "text": "x y z."}]},
+    ).get_json()
+    assert ["a", 7] == [a["id"] for a in many["articles"]]
+    assert article["statements"] == many["articles"][0]["statements"]
+    plain = client.post("/v1/articles", data=ARTICLE.encode(), content_type="text/plain")
+    assert article["statements"] == plain.get_json()["articles"][0]["statements"]
+    html = (
+        "<html><body><script>x()</script>"
+        + "".join(f"<p>{line}</p>" for line in ARTICLE.split("\n"))
+        + "</body></html>"
+    )
+    page = client.post("/v1/articles", data=html.encode(), content_type="text/html; charset=utf-8")
+    assert article["statements"] == page.get_json()["articles"][0]["statements"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "words"),
+    [
+        ({"json": {"text": ARTICLE, "lang": "en"}}, 422, "unknown field(s) 'lang'"),
+        ({"json": {"text": "   "}}, 422, "text is empty"),
+        ({"json": {"articles": []}}, 422, "articles is empty"),
+        ({"json": {"articles": [{"id": 1}]}}, 422, "articles[0] has no text"),
+        ({"json": {"articles": [{"text": 5}]}}, 400, "articles[0].text must be a string"),
+        ({"json": {"articles": [{"text": "a b", "id": True}]}}, 400, "id must be a string"),
+        ({"json": {"articles": "x"}}, 400, "articles must be an array"),
+        ({"json": ["x"]}, 400, "must be a JSON object"),
+        ({"data": b"a,b", "content_type": "text/csv"}, 415, "expected Content-Type"),
+        ({"data": b"\xff\xfe", "content_type": "text/plain"}, 400, "not text"),
+        ({"json": {"articles": [{"text": "a b."}] * 21}}, 413, "at most 20 per request"),
+    ],
+)
+def test_post_articles_errors_say_what_is_wrong(client, kwargs, status, words) -> None:
+    """Each bad request gets the API's JSON error naming the problem, never a 500."""
+    response = client.post("/v1/articles", **kwargs)
+    assert status == response.status_code
+    assert words in response.get_json()["error"]["message"]
+
+
+def test_an_article_over_the_limit_is_refused(model_dir) -> None:
+    """An article longer than MAX_ARTICLE_CHARS is a 413 that says the limit."""
+    app = create_app({"MODEL_DIR": str(model_dir), "MAX_ARTICLE_CHARS": 50})
+    response = app.test_client().post("/v1/articles", json={"text": "word " * 20})
+    assert 413 == response.status_code
+    assert "limited to 50" in response.get_json()["error"]["message"]

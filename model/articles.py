@@ -742,7 +742,8 @@ def looks_like_html(text: str) -> bool:
 
 
 def score_article(model: Any, text: str) -> dict[str, Any]:
-    """Statements with the model's stance and sentiment (the /v1/score shape), and speakers."""
+    """The text analysed (statement offsets point into it), its statements with the model's
+    stance and sentiment (the /v1/score shape), and its speakers."""
     statements = extract_statements(text)
     scored = model.predict([s.text for s in statements]) if statements else []
     items = []
@@ -750,7 +751,7 @@ def score_article(model: Any, text: str) -> dict[str, Any]:
         items.append(
             statement.as_dict() | {"stance": result["stance"], "sentiment": result["sentiment"]}
         )
-    return {"statements": items, "speakers": speakers_of(items)}
+    return {"text": text, "statements": items, "speakers": speakers_of(items)}
 
 
 def speakers_of(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

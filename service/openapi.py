@@ -87,9 +87,14 @@ def _articles_operation(config: Any, head: dict[str, Any]) -> dict[str, Any]:
     }
     article = {
         "type": "object",
-        "required": ["id", "statements", "speakers"],
+        "required": ["id", "text", "statements", "speakers"],
         "properties": {
             "id": {"type": ["string", "integer"]},
+            "text": {
+                "type": "string",
+                "description": "The text analysed: the article, or an HTML body reduced to its "
+                "text; statement offsets point into it.",
+            },
             "statements": {"type": "array", "items": statement},
             "speakers": {"type": "array", "items": speaker},
         },

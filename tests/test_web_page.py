@@ -22,6 +22,7 @@ from bench.server import GunicornServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+ARTICLE_FIXTURE = Path(__file__).parent / "fixtures" / "article_rules.txt"
 
 pytestmark = [
     pytest.mark.slow,
@@ -135,10 +136,12 @@ def test_the_page_works_with_the_keyboard_alone(tab: Page) -> None:
     page.keyboard.press("Tab")
     assert "tab-statements" == page.evaluate("document.activeElement.id")
     page.keyboard.press("ArrowRight")
-    assert "tab-csv" == page.evaluate("document.activeElement.id")
-    assert page.locator("#panel-csv").is_visible()
+    assert "tab-article" == page.evaluate("document.activeElement.id")
+    assert page.locator("#panel-article").is_visible()
     assert not page.locator("#panel-statements").is_visible()
     page.keyboard.press("ArrowRight")
+    assert "tab-csv" == page.evaluate("document.activeElement.id")
+    page.keyboard.press("End")
     assert page.locator("#panel-model").is_visible()
     page.keyboard.press("Home")
     assert page.locator("#panel-statements").is_visible()
@@ -158,6 +161,33 @@ def test_every_control_has_a_label(tab: Page) -> None:
             !e.textContent.trim()).map(e => e.outerHTML)"""
     )
     assert [] == unnamed
+
+
+def test_an_article_shows_its_speakers_and_its_statements_marked(
+    tab: Page, server: GunicornServer
+) -> None:
+    """A pasted article lists each speaker with the mean stance the API gives, and marks each
+    attributed statement in the article (narration unmarked)."""
+    text = ARTICLE_FIXTURE.read_text(encoding="utf-8")
+    page = tab.open()
+    page.get_by_role("tab", name="Article").click()
+    page.get_by_label("A news article (paste its text)").fill(text)
+    page.get_by_role("button", name="Find the statements").click()
+    speakers = page.locator("#speakers > li")
+    speakers.first.wait_for()
+    reply = server.request(
+        "POST", "/v1/articles", text.encode(), headers={"Content-Type": "text/plain"}
+    ).json()
+    [article] = reply["articles"]
+    assert len(article["speakers"]) == speakers.count()
+    first = article["speakers"][0]
+    assert f"{first['name']} ({first['role']})" in speakers.first.inner_text()
+    assert f"{first['stance']['score']:+.2f}".replace("-", "−") in speakers.first.inner_text()
+    attributed = [s for s in article["statements"] if s["kind"] != "narration"]
+    marks = page.locator("#marked .said")
+    assert len(attributed) == marks.count()
+    assert [s["text"] for s in attributed] == marks.all_inner_texts()
+    tab.screenshot("article")
 
 
 def test_an_uploaded_csv_of_10000_rows_downloads_scored_like_stance_score(

@@ -215,6 +215,94 @@ for (const example of document.querySelectorAll(".example")) {
   });
 }
 
+// -- article ------------------------------------------------------------------------------------
+
+function who(speaker) {
+  return speaker.role ? `${speaker.name} (${speaker.role})` : speaker.name;
+}
+
+function speakerItem(speaker, statements) {
+  const stance = speaker.stance;
+  const item = el("li", { class: "speaker" },
+    el("p", { class: "verdict" },
+      el("strong", { text: who(speaker) }), " · ",
+      el("span", { class: `label stance-${stance.label}`, text: stance.label }), " ",
+      el("span", { class: "score", text: `mean score ${signed(stance.score)} over ${speaker.statements} statement${speaker.statements > 1 ? "s" : ""}` })),
+    stanceBar(stance.score));
+  const said = statements.filter((s) => s.speaker.name === speaker.name && s.speaker.role === speaker.role);
+  item.append(el("ul", { class: "said-list" }, ...said.map((s) =>
+    el("li", {}, el("span", { class: `label stance-${s.stance.label}`, text: `${s.stance.label} ${signed(s.stance.score)}` }),
+      ` (${s.kind}) `, s.text))));
+  return item;
+}
+
+function markedArticle(text, statements) {
+  const box = $("marked");
+  const paragraphs = [];
+  let paragraph = el("p");
+  let at = 0;
+  const flush = (upTo) => {
+    const chunk = text.slice(at, upTo);
+    const lines = chunk.split("\n");
+    lines.forEach((line, i) => {
+      if (i > 0) { paragraphs.push(paragraph); paragraph = el("p"); }
+      if (line) paragraph.append(line);
+    });
+    at = upTo;
+  };
+  for (const s of statements.filter((x) => x.kind !== "narration")) {
+    if (s.start < at) continue;
+    flush(s.start);
+    const speaker = s.speaker.name ? who(s.speaker) : "unattributed";
+    const title = `${speaker}, ${s.kind}: stance ${s.stance.label} ${signed(s.stance.score)}, tone ${s.sentiment.label}`;
+    paragraph.append(el("span", { class: `said ${s.stance.label}`, title, tabindex: "0", "aria-label": `${s.text} (${title})` }, text.slice(s.start, s.end)));
+    at = s.end;
+  }
+  flush(text.length);
+  paragraphs.push(paragraph);
+  box.replaceChildren(...paragraphs.filter((p) => p.childNodes.length));
+}
+
+async function findStatements(event) {
+  event.preventDefault();
+  const error = $("article-error");
+  showError(error, "");
+  const file = $("article-file").files[0];
+  let body = $("article-text").value;
+  let type = "text/plain; charset=utf-8";
+  if (file) {
+    body = await file.text();
+    if (/\.html?$/i.test(file.name) || file.type === "text/html") type = "text/html; charset=utf-8";
+  }
+  if (!body.trim()) {
+    showError(error, "Paste an article or choose a file first.");
+    return;
+  }
+  const button = $("article-button");
+  button.disabled = true;
+  try {
+    const response = await fetch("/v1/articles", { method: "POST", headers: { "Content-Type": type }, body });
+    if (!response.ok) {
+      showError(error, await apiError(response));
+      return;
+    }
+    const [article] = (await response.json()).articles;
+    $("speakers").replaceChildren(...article.speakers.map((sp) => speakerItem(sp, article.statements)));
+    if (!article.speakers.length) $("speakers").replaceChildren(el("li", { text: "No attributed statements found." }));
+    markedArticle(article.text, article.statements);
+    $("article-result").hidden = false;
+  } catch (exc) {
+    showError(error, `The server could not be reached (${exc.message}).`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$("article-form").addEventListener("submit", findStatements);
+$("article-file").addEventListener("change", () => {
+  if ($("article-file").files[0]) $("article-text").value = "";
+});
+
 // -- CSV ----------------------------------------------------------------------------------------
 
 // RFC 4180 rows of a CSV text (quoted fields may hold commas, quotes and newlines).

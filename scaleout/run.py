@@ -137,8 +137,8 @@ def score_on_dask(
         out_dir=str(out_dir),
         width=max(5, len(str(len(partitions) - 1))),
     )
-    prepare_output(out_dir)
-    with connect(scheduler, say) as client:
+    with connect(scheduler, say) as client:  # an unreachable cluster leaves the folder as it was
+        prepare_output(out_dir)
         results = _run(client, job, partitions, progress)
     rows = sum(r["rows"] for r in results)
     flagged = sum(r["flagged"] for r in results)

@@ -51,13 +51,12 @@ def connect(scheduler: str, say: Callable[[str], None]) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        dashboard = ":0" if _has_bokeh() else None
         with (
-            LocalCluster(
+            LocalCluster(  # ":0": any free port for its HTTP server, never a clash on 8787
                 n_workers=default_jobs(),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=dashboard,
+                dashboard_address=":0",
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -122,6 +121,8 @@ def score_on_dask(
     metadata = store.verify(model_version)
     files = input_files(input_spec)
     out_dir = Path(output).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BatchInputError(f"output {output} is a file; --dask writes a directory of parts")
     if any(path.parent == out_dir for path in files):
         raise BatchInputError("the output directory holds the input files; choose another")
     partitions = plan(files, partition_rows)

@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     p.add_argument("--version", default=None, help="model version (default: current)")
     p.add_argument(
+        "--articles",
+        action="store_true",
+        help="INPUT holds news articles (an id and a text column): write one row per statement "
+        "found (article_id, speaker, role, kind, start, end, text, then the scoring columns)",
+    )
+    p.add_argument(
         "--dask",
         metavar="SCHEDULER",
         default=None,

@@ -13,7 +13,9 @@ import sys
 
 from cli.failures import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from model.batch import default_jobs
+from model.batch_articles import score_articles_file
 from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
+from model.batch_parquet import is_parquet
 from model.store import ModelStore
 
 
@@ -24,6 +26,8 @@ def run_score(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.dask:
         return _run_on_dask(args)
+    if args.articles:
+        return _run_on_articles(args)
     model = ModelStore(args.model_dir).load(args.version)
     show = not args.quiet
     try:
@@ -103,4 +107,23 @@ def _run_on_dask(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if show:
         print(result.summary_line(), file=sys.stderr)
+    return 0
+
+
+def _run_on_articles(args: argparse.Namespace) -> int:
+    """`--articles`: one output row per statement of each article."""
+    if args.explain or args.prefix:
+        print(
+            "stance score: error: --articles writes its own columns; drop --explain and --prefix",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if is_parquet(args.input) or (args.output and is_parquet(args.output)):
+        print("stance score: error: --articles reads and writes CSV or JSON Lines", file=sys.stderr)
+        return EXIT_USAGE
+    model = ModelStore(args.model_dir).load(args.version)
+    output = args.output or default_output(args.input)
+    result = score_articles_file(model, args.input, output, args.text_column, args.encoding)
+    if not args.quiet:
+        print(result.summary_line().replace(" rows", " statements"), file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@ and roles, direct and indirect speech, narration, offsets into the article, and 
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -234,3 +235,59 @@ def test_an_article_over_the_limit_is_refused(model_dir) -> None:
     response = app.test_client().post("/v1/articles", json={"text": "word " * 20})
     assert 413 == response.status_code
     assert "limited to 50" in response.get_json()["error"]["message"]
+
+
+# -- stance score --articles -----------------------------------------------------------------
+
+
+def test_score_articles_writes_one_row_per_statement_and_keeps_every_article(
+    model_dir, loaded_model, tmp_path, capsys
+) -> None:
+    """A CSV of articles gives one row per statement (article id, speaker, role, kind,
+    offsets into that article, text, the scoring columns of `stance score`); an article with no
+    text keeps one row with the reason in `error`; JSON Lines output has numbers as numbers."""
+    article = FIXTURE.read_text(encoding="utf-8")
+    source = tmp_path / "articles.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["id", "text"], ["a1", article], ["a2", ""]])
+    out = tmp_path / "statements.csv"
+    argv = ["score", str(source), "-o", str(out), "--articles", "--model-dir", str(model_dir)]
+    assert 0 == stance_main(argv)
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    statements = extract_statements(article)
+    assert len(statements) + 1 == len(rows)
+    for row, statement in zip(rows, statements, strict=False):
+        assert ("a1", statement.kind, statement.text) == (
+            row["article_id"],
+            row["kind"],
+            row["text"],
+        )
+        assert article[int(row["start"]) : int(row["end"])] == row["text"]
+        assert "" == row["error"]
+    lindqvist = next(r for r in rows if r["speaker"] == "Kaja Lindqvist")
+    assert "Estonian Prime Minister" == lindqvist["role"]
+    [expected] = loaded_model.predict([lindqvist["text"]])
+    assert expected["stance"]["label"] == lindqvist["stance"]
+    assert ("a2", "empty text") == (rows[-1]["article_id"], rows[-1]["error"])
+    assert "flagged 1" in capsys.readouterr().err
+
+    jsonl = tmp_path / "statements.jsonl"
+    assert 0 == stance_main([*argv[:3], str(jsonl), *argv[4:]])
+    lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert isinstance(lines[0]["stance_score"], float) and isinstance(lines[0]["start"], int)
+    assert lines[-1]["stance"] is None and "empty text" == lines[-1]["error"]
+
+
+def test_score_articles_refuses_options_it_cannot_honour(model_dir, tmp_path, capsys) -> None:
+    """--explain/--prefix, Parquet and a file with no text column: one clear line each."""
+    source = tmp_path / "a.csv"
+    source.write_text("id,body\n1,hello there friend\n", encoding="utf-8")
+    base = ["score", str(source), "--articles", "--model-dir", str(model_dir)]
+    assert 2 == stance_main([*base, "--explain"])
+    assert "drop --explain" in capsys.readouterr().err
+    assert 2 == stance_main([*base, "-o", str(tmp_path / "x.parquet")])
+    assert "CSV or JSON Lines" in capsys.readouterr().err
+    assert 1 == stance_main(base)
+    assert "no text column found" in capsys.readouterr().err
+    assert not (tmp_path / "a.scored.csv").exists()

@@ -150,6 +150,12 @@ def table(results: dict[str, Any]) -> str:
             f"  batch {int(rows):>9,} rows ours {r['ours']['rows_per_s']:>8.0f} rows/s peak {r['ours']['peak_mb']:.0f} MB"
             f" | naive {r['naive']['rows_per_s']:>8.0f} rows/s peak {r['naive']['peak_mb']:.0f} MB | x{r['speedup']}"
         )
+    if "articles" in results:
+        a = results["articles"]
+        lines.append(
+            f"  POST /v1/articles, {a['words']:,} words ({a['statements']} statements): median "
+            f"{a['median_ms']:.0f} ms (finding {a['extract_median_ms']:.0f} ms, scoring {a['score_median_ms']:.0f} ms)"
+        )
     dask = results.get("dask", {})
     if dask:
         lines.append(
@@ -173,7 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["accuracy", "service", "batch", "dask"],
+        choices=["accuracy", "service", "batch", "dask", "articles"],
         action="append",
         help="run only these parts",
     )
@@ -195,7 +201,7 @@ def main() -> None:
         help=f"folder with tweeteval-* data (default: {SHARED})",
     )
     args = parser.parse_args()
-    parts = set(args.only or ["accuracy", "service", "batch", "dask"])
+    parts = set(args.only or ["accuracy", "service", "batch", "dask", "articles"])
     model_dir = ModelStore().root
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -213,6 +219,10 @@ def main() -> None:
             if "batch" in parts:
                 sizes = [int(x) for x in args.rows.split(",") if x.strip()]
                 results["batch"] = batch_benchmark(work, model_dir, naive, sizes)
+        if "articles" in parts:
+            from bench.articles import articles_benchmark
+
+            results["articles"] = articles_benchmark(model_dir)
         if "dask" in parts:
             from bench.dask_scale import dask_benchmark
 

@@ -156,6 +156,12 @@ def table(results: dict[str, Any]) -> str:
             f"  POST /v1/articles, {a['words']:,} words ({a['statements']} statements): median "
             f"{a['median_ms']:.0f} ms (finding {a['extract_median_ms']:.0f} ms, scoring {a['score_median_ms']:.0f} ms)"
         )
+        g = a["gold"]
+        lines.append(
+            f"  gold articles ({g['articles']}): statements precision {g['precision']:.3f} recall {g['recall']:.3f},"
+            f" speaker accuracy {g['speaker_accuracy']:.3f}, stance accuracy {g['statement_stance']['accuracy']:.3f},"
+            f" per-speaker stance accuracy {g['speaker_stance_accuracy']:.3f}"
+        )
     dask = results.get("dask", {})
     if dask:
         lines.append(

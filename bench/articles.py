@@ -45,7 +45,11 @@ def articles_benchmark(model_dir: Path, repeats: int = 15) -> dict[str, Any]:
         model.predict([s.text for s in statements])
         score.append(time.perf_counter() - started)
     assert response.status_code == 200
+    from training.article_eval import evaluate_articles, load_gold
+
+    gold = evaluate_articles(model, load_gold())
     return {
+        "gold": {k: v for k, v in gold.items() if k != "missed"},
         "words": len(text.split()),
         "statements": len(response.get_json()["articles"][0]["statements"]),
         "median_ms": round(1000 * statistics.median(total), 1),

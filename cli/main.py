@@ -15,7 +15,14 @@ from cli.article import run_article
 from cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CommandFailed
 from cli.info import run_info
 from cli.score import run_score
-from cli.training_commands import run_benchmark, run_compare, run_evaluate, run_profile, run_train
+from cli.training_commands import (
+    run_benchmark,
+    run_compare,
+    run_evaluate,
+    run_evaluate_articles,
+    run_profile,
+    run_train,
+)
 from model.batch_files import BatchInterrupted
 from model.errors import ModelError, command_line_spelling
 from reports import cli as report_cli
@@ -147,6 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
     _model_dir_option(p)
 
     p = commands.add_parser(
+        "evaluate-articles",
+        help="measure article mode on gold articles (statements, speakers, stances)",
+        description="Statement precision and recall (span overlap >= 50 %%), speaker and kind "
+        "accuracy on matched statements, and statement and per-speaker stance accuracy, on the "
+        "gold articles (training/data/articles/).",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "training" / "data" / "articles",
+        help="folder of gold article JSON files (default: training/data/articles)",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--version", default=None, help="model version (default: current)")
+    _model_dir_option(p)
+
+    p = commands.add_parser(
         "article",
         help="find who said what in news articles and score each statement",
         description="Finds direct quotes, indirect speech and narration in each article (plain "
@@ -226,6 +250,7 @@ COMMANDS = {
     "info": run_info,
     "report": report_cli.run,
     "article": run_article,
+    "evaluate-articles": run_evaluate_articles,
 }
 
 

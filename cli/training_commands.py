@@ -142,3 +142,18 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def run_evaluate_articles(args: argparse.Namespace) -> int:
+    from training.article_eval import evaluate_articles, format_report, load_gold
+
+    articles = load_gold(args.data)
+    if not articles:
+        raise CommandFailed(f"no gold articles (*.json) in {args.data}")
+    model = ModelStore(args.model_dir).load(args.version)
+    report = evaluate_articles(model, articles)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    return 0

@@ -76,9 +76,14 @@ def _forms(verb: str) -> tuple[str, ...]:
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
     stem = verb[:-1] if verb.endswith("e") else verb
+    if verb in _DOUBLING:  # admit -> admitted, admitting
+        stem = verb + verb[-1]
     third = verb + ("es" if verb.endswith(("s", "sh", "ch")) else "s")
-    past = verb + "d" if verb.endswith("e") else verb + "ed"
+    past = verb + "d" if verb.endswith("e") else stem + "ed"
     return (verb, third, past, stem + "ing")
+
+
+_DOUBLING = frozenset({"admit", "regret", "commit"})
 
 
 SPEECH_VERBS = frozenset(form for verb in (*_IRREGULAR, *_REGULAR) for form in _forms(verb))
@@ -204,8 +209,6 @@ _NOT_SPEAKERS = frozenset(
     [
         "reports",
         "report",
-        "sources",
-        "source",
         "data",
         "figures",
         "polls",
@@ -221,6 +224,30 @@ _NOT_SPEAKERS = frozenset(
         "statement",
         "statements",
         "article",
+    ]
+)
+# Nouns that make "a ... said" a speaker ("a participant said", "a government source said").
+_PEOPLE_NOUNS = frozenset(
+    [
+        "source",
+        "sources",
+        "participant",
+        "participants",
+        "witness",
+        "witnesses",
+        "resident",
+        "residents",
+        "person",
+        "people",
+        "spokesperson",
+        "aide",
+        "aides",
+        "insider",
+        "insiders",
+        "observer",
+        "observers",
+        "expert",
+        "experts",
     ]
 )
 
@@ -471,11 +498,8 @@ def _looks_like_speaker(words: list[str]) -> bool:
     if words[-1].lower() in ("is", "was", "are", "were", "be", "been", "being"):
         return False  # a passive ("... is underscored by"), not a speaker
     if first in ("a", "an", "the", "one", "two", "three", "several", "many", "some"):
-        return any(
-            w.lower().rstrip("s") in TITLE_WORDS | BODY_WORDS
-            or w.lower() in TITLE_WORDS | BODY_WORDS
-            for w in words[1:]
-        )
+        nouns = TITLE_WORDS | BODY_WORDS | _PEOPLE_NOUNS
+        return any(w.lower().rstrip("s") in nouns or w.lower() in nouns for w in words[1:])
     lowered = [w.lower() for w in words]
     if lowered[0] in ("officials", "diplomats", "analysts", "critics", "allies", "lawmakers"):
         return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.web_assets import WEB_ASSETS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 # A text must hold at least one character that is not whitespace as Python's str.isspace
 # defines it (what the service strips before calling a text empty). Spelled out rather than
@@ -23,17 +25,6 @@ def _error_responses(*statuses: int) -> dict[str, Any]:
         str(s): {"description": reasons[s], "content": {"application/json": {"schema": ERROR}}}
         for s in statuses
     }
-
-
-# The files the two pages load (service/web.py serves them).
-WEB_ASSETS = {
-    "/ui/app.js": "text/javascript",
-    "/ui/app.css": "text/css",
-    "/ui/docs.js": "text/javascript",
-    "/ui/docs.css": "text/css",
-    "/ui/swagger-ui-bundle.js": "text/javascript",
-    "/ui/swagger-ui.css": "text/css",
-}
 
 
 def _asset_operation(url: str, mimetype: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response
 
-from service.openapi import WEB_ASSETS
+from service.web_assets import WEB_ASSETS
 
 bp = Blueprint("web", __name__)
 
@@ -27,9 +27,9 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
-# Every file the pages load is a route of its own, from the fixed list in the API contract
-# (WEB_ASSETS: URL and media type), so no request can name another file. Swagger UI's two files
-# come from its package; the rest from service/web/.
+# Every file the pages load is a route of its own, from the fixed list in service/web_assets.py
+# (URL and media type), so no request can name another file. Swagger UI's two files come from
+# its package; the rest from service/web/.
 FOLDERS = {"swagger-ui-bundle.js": SWAGGER_UI, "swagger-ui.css": SWAGGER_UI}
 
 

@@ -23,8 +23,7 @@ from cli.training_commands import (
     run_profile,
     run_train,
 )
-from model.batch_files import BatchInterrupted
-from model.errors import ModelError, command_line_spelling
+from model.errors import BatchInterrupted, ModelError, command_line_spelling
 from reports import cli as report_cli
 
 

@@ -1,22 +1,42 @@
-"""`stance score`: a CSV or JSON Lines file (or stdin) scored into a file (or stdout).
+"""`stance score`: a CSV, JSON Lines or Parquet file (or stdin) scored into a file (or stdout).
 
 The streaming and the all-or-nothing output live in `model.batch_files`; this module owns
-what belongs to a terminal: the progress bar's on/off, the summary line, a closed pipe.
+what belongs to a terminal and a process: the progress bar, the summary line, a closed pipe,
+and the signals (SIGTERM, SIGHUP, Ctrl-C) that stop a run without leaving a partial file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from cli.failures import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from model.batch import default_jobs
+from model.batch import BatchOptions, default_jobs
 from model.batch_articles import score_articles_file
-from model.batch_files import STDIO, BatchInterrupted, default_output, score_file
+from model.batch_files import STDIO, default_output, score_file
 from model.batch_parquet import is_parquet
+from model.errors import BatchInterrupted
 from model.store import ModelStore
+
+
+def batch_options(args: argparse.Namespace, jobs: int) -> BatchOptions:
+    """The scoring options given on the command line."""
+    return BatchOptions(
+        text_column=args.text_column,
+        prefix=args.prefix,
+        explain=args.explain,
+        jobs=jobs,
+        chunk_rows=args.chunk_rows,
+        encoding=args.encoding,
+    )
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -30,19 +50,17 @@ def run_score(args: argparse.Namespace) -> int:
         return _run_on_articles(args)
     model = ModelStore(args.model_dir).load(args.version)
     show = not args.quiet
+    options = batch_options(args, jobs)
+    bar = _progress_bar(args.input) if show and sys.stderr.isatty() else None
     try:
-        result = score_file(
-            model,
-            args.input,
-            args.output,
-            args.text_column,
-            args.prefix,
-            args.explain,
-            jobs,
-            args.encoding,
-            args.chunk_rows,
-            progress=show and sys.stderr.isatty(),
-        )
+        with interrupts_raise():
+            result = score_file(
+                model,
+                args.input,
+                args.output,
+                options,
+                on_rows=bar.update if bar is not None else None,
+            )
     except BrokenPipeError:  # `stance score x.csv -o - | head`: the reader stopped, so do we
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
@@ -61,9 +79,70 @@ def run_score(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return EXIT_FAILED
+    finally:
+        if bar is not None:
+            bar.close()
     if show:
         print(result.summary_line(), file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """Turn SIGTERM, SIGHUP and Ctrl-C into `BatchInterrupted` while a run is writing, so that
+    the output's temporary file is removed on the way out."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise BatchInterrupted(f"stopped by {signal.Signals(signum).name}")
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise BatchInterrupted("interrupted (Ctrl-C)") from exc
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _progress_bar(input_name: str) -> Any:
+    from tqdm import tqdm
+
+    total = None
+    if input_name != STDIO:
+        total = _parquet_rows(input_name) if is_parquet(input_name) else _count_lines(input_name)
+    return tqdm(
+        total=total,
+        unit=" rows",
+        unit_scale=True,
+        dynamic_ncols=True,
+        file=sys.stderr,
+        mininterval=0.5,
+    )
+
+
+def _count_lines(name: str) -> int | None:
+    """Physical lines of a regular file (an upper bound on rows), for the progress bar."""
+    try:
+        total = 0
+        with Path(name).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                total += block.count(b"\n")
+        return max(total - 1, 0)
+    except OSError:
+        return None
+
+
+def _parquet_rows(name: str) -> int | None:
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(name).metadata.num_rows)
+    except Exception:  # the scorer itself reports an unreadable file
+        return None
 
 
 def _run_on_dask(args: argparse.Namespace) -> int:
@@ -94,10 +173,7 @@ def _run_on_dask(args: argparse.Namespace) -> int:
             args.dask,
             model_dir=args.model_dir,
             model_version=args.version,
-            text_column=args.text_column,
-            prefix=args.prefix,
-            explain=args.explain,
-            chunk_rows=args.chunk_rows,
+            options=batch_options(args, jobs=1),
             partition_rows=args.partition_rows,
             progress=show and sys.stderr.isatty(),
             say=(lambda line: print(line, file=sys.stderr)) if show else (lambda line: None),

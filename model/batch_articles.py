@@ -21,18 +21,18 @@ from typing import Any
 from model.articles import extract_statements
 from model.batch import (
     ERROR_COLUMN,
+    NUMERIC_COLUMNS,
     SCORE_COLUMNS,
     BatchInputError,
     choose_text_column,
     decoded_lines,
-    rows_to_csv_text,
     score_texts,
 )
-from model.batch_files import STDIO, BatchResult, atomic_output, is_jsonl
+from model.batch_files import STDIO, BatchResult, atomic_output
+from model.batch_formats import is_jsonl, rows_to_csv_text
 
 STATEMENT_COLUMNS = ("article_id", "speaker", "role", "kind", "start", "end", "text")
 COLUMNS = (*STATEMENT_COLUMNS, *SCORE_COLUMNS, ERROR_COLUMN)
-NUMERIC = frozenset(name for name in SCORE_COLUMNS if "_score" in name or "_p_" in name)
 
 
 def _articles(
@@ -104,7 +104,7 @@ def article_rows(model: Any, articles: Iterable[tuple[Any, Any]]) -> Iterator[di
 
 def _as_json(row: dict[str, Any]) -> str:
     out = {k: (None if v == "" and k != "text" else v) for k, v in row.items()}
-    for name in NUMERIC:
+    for name in NUMERIC_COLUMNS:
         if out[name] is not None:
             out[name] = float(out[name])
     return json.dumps(out, ensure_ascii=False) + "\n"

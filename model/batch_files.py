@@ -1,39 +1,31 @@
 """Scoring a file (or stdin) into a file (or stdout) with the all-or-nothing output guarantee.
 
 Output goes to a hidden temporary file in the target folder, fsynced and renamed into place
-only when every row is written. An interrupted run (Ctrl-C, SIGTERM, full disk, bad row)
-removes the temporary file, so no truncated file ever appears under the output name.
+only when every row is written. A run that stops for any reason (an exception, or the signal
+the command line turns into one, a full disk, a bad row) removes the temporary file, so no
+truncated file ever appears under the output name. Progress bars and signals belong to the
+command line (`cli.score`), which passes `on_rows`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
-from model.batch import (
-    DEFAULT_CHUNK_ROWS,
-    BatchInputError,
-    BatchSummary,
-    decoded_lines,
-    stream_scored_csv,
-    stream_scored_jsonl,
-)
+from model.batch import BatchInputError, BatchOptions, BatchSummary, decoded_lines
+from model.batch_formats import format_of, is_jsonl, stream_scored
 from model.batch_parquet import is_parquet, write_scored_parquet
 
+__all__ = ["is_jsonl"]
+
 STDIO = "-"
-
-
-class BatchInterrupted(Exception):
-    """The run was stopped by a signal; nothing was written under the output name."""
 
 
 @dataclass
@@ -51,45 +43,11 @@ class BatchResult:
         )
 
 
-def is_jsonl(name: str) -> bool:
-    return name.lower().endswith((".jsonl", ".ndjson"))
-
-
 def default_output(input_name: str) -> str:
     if input_name == STDIO:
         return STDIO
     path = Path(input_name)
     return str(path.with_name(f"{path.stem}.scored{path.suffix or '.csv'}"))
-
-
-def _count_lines(path: Path) -> int | None:
-    """Physical lines of a regular file (an upper bound on rows), for the progress bar."""
-    try:
-        total = 0
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                total += block.count(b"\n")
-        return max(total - 1, 0)
-    except OSError:
-        return None
-
-
-@contextlib.contextmanager
-def _signals_raise() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into `BatchInterrupted` while a run is writing."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise BatchInterrupted(f"stopped by {signal.Signals(signum).name}")
-
-    previous = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _umask() -> int:
@@ -148,16 +106,12 @@ def score_file(
     model: Any,
     input_name: str,
     output_name: str | None = None,
-    text_column: str | None = None,
-    prefix: str = "",
-    explain: bool = False,
-    jobs: int = 1,
-    encoding: str = "utf-8",
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    progress: bool = False,
+    options: BatchOptions | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Score `input_name` (CSV, JSON Lines for .jsonl, Parquet for .parquet; `-` for stdin)
-    into `output_name`."""
+    """Score `input_name` (CSV; JSON Lines for .jsonl; Parquet for .parquet; `-` for stdin)
+    into `output_name` (by default beside the input). `on_rows(n)` follows the progress."""
+    options = options or BatchOptions()
     output_name = output_name or default_output(input_name)
     if (
         output_name != STDIO
@@ -165,38 +119,21 @@ def score_file(
         and Path(output_name).resolve() == Path(input_name).resolve()
     ):
         raise BatchInputError("the output file is the input file; choose another output name")
-    if is_parquet(input_name) or is_parquet(output_name):
-        return _score_parquet_file(
-            model, input_name, output_name, text_column, prefix, explain, jobs, chunk_rows, progress
-        )
-    jsonl = is_jsonl(output_name if input_name == STDIO else input_name)
     started = time.perf_counter()
     summary = BatchSummary()
-    bar = _progress_bar(input_name) if progress else None
-    stream = stream_scored_jsonl if jsonl else stream_scored_csv
-    source = _open_input(input_name)
-    try:
-        with _signals_raise(), atomic_output(output_name) as out:
-            lines = decoded_lines(source, encoding)
-            for piece in stream(
-                model,
-                lines,
-                text_column,
-                prefix,
-                explain,
-                jobs,
-                chunk_rows,
-                summary,
-                on_rows=bar.update if bar is not None else None,
-            ):
-                out.write(piece)
-    except KeyboardInterrupt as exc:
-        raise BatchInterrupted("interrupted (Ctrl-C)") from exc
-    finally:
-        if bar is not None:
-            bar.close()
-        if source is not sys.stdin.buffer:
-            source.close()
+    if is_parquet(input_name) or is_parquet(output_name):
+        _score_parquet_file(model, input_name, output_name, options, summary, on_rows)
+    else:
+        fmt = format_of(output_name if input_name == STDIO else input_name)
+        source = _open_input(input_name)
+        try:
+            with atomic_output(output_name) as out:
+                lines = decoded_lines(source, options.encoding)
+                for piece in stream_scored(model, lines, fmt, options, summary, on_rows):
+                    out.write(piece)
+        finally:
+            if source is not sys.stdin.buffer:
+                source.close()
     return BatchResult(summary.rows, summary.flagged, time.perf_counter() - started, output_name)
 
 
@@ -204,65 +141,15 @@ def _score_parquet_file(
     model: Any,
     input_name: str,
     output_name: str,
-    text_column: str | None,
-    prefix: str,
-    explain: bool,
-    jobs: int,
-    chunk_rows: int,
-    progress: bool,
-) -> BatchResult:
+    options: BatchOptions,
+    summary: BatchSummary,
+    on_rows: Callable[[int], None] | None,
+) -> None:
     """Parquet in, Parquet out (files only: Parquet needs to seek, so not stdin or stdout)."""
     if not (is_parquet(input_name) and is_parquet(output_name)):
         raise BatchInputError(
             "Parquet is scored into Parquet: give both the input and the output a .parquet name "
             f"(got {input_name} -> {output_name}); stdin and stdout are for CSV and JSON Lines"
         )
-    started = time.perf_counter()
-    summary = BatchSummary()
-    bar = _progress_bar(input_name, _parquet_rows(input_name)) if progress else None
-    source = _open_input(input_name)
-    try:
-        with _signals_raise(), atomic_output(output_name, binary=True) as out:
-            write_scored_parquet(
-                model,
-                source,
-                out,
-                text_column,
-                prefix,
-                explain,
-                jobs,
-                chunk_rows,
-                summary,
-                on_rows=bar.update if bar is not None else None,
-            )
-    except KeyboardInterrupt as exc:
-        raise BatchInterrupted("interrupted (Ctrl-C)") from exc
-    finally:
-        if bar is not None:
-            bar.close()
-        source.close()
-    return BatchResult(summary.rows, summary.flagged, time.perf_counter() - started, output_name)
-
-
-def _parquet_rows(name: str) -> int | None:
-    try:
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(name).metadata.num_rows)
-    except Exception:  # the scorer itself reports an unreadable file
-        return None
-
-
-def _progress_bar(input_name: str, total: int | None = None) -> Any:
-    from tqdm import tqdm
-
-    if total is None and input_name != STDIO:
-        total = _count_lines(Path(input_name))
-    return tqdm(
-        total=total,
-        unit=" rows",
-        unit_scale=True,
-        dynamic_ncols=True,
-        file=sys.stderr,
-        mininterval=0.5,
-    )
+    with _open_input(input_name) as source, atomic_output(output_name, binary=True) as out:
+        write_scored_parquet(model, source, out, options, summary, on_rows)

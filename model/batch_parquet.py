@@ -15,20 +15,19 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from model.batch import (
-    DEFAULT_CHUNK_ROWS,
     MISSING_TEXT,
-    SCORE_COLUMNS,
+    NUMERIC_COLUMNS,
     BatchInputError,
+    BatchOptions,
     BatchSummary,
+    Outcome,
     Record,
     check_collisions,
     choose_text_column,
-    output_columns,
     scored_chunks,
 )
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-NUMERIC = frozenset(name for name in SCORE_COLUMNS if "_score" in name or "_p_" in name)
 
 
 def is_parquet(name: str) -> bool:
@@ -51,13 +50,13 @@ def _unprefixed(produced: list[str], prefix: str) -> list[str]:
     return [name[len(prefix) :] for name in produced]
 
 
-def output_schema(schema: Any, prefix: str, explain: bool) -> Any:
+def output_schema(schema: Any, options: BatchOptions) -> Any:
     """The input schema with the scoring columns appended, typed."""
     pa, _ = _pyarrow()
-    produced = output_columns(prefix, explain)
+    produced = options.columns
     fields = list(schema)
-    for name, bare in zip(produced, _unprefixed(produced, prefix), strict=True):
-        fields.append(pa.field(name, pa.float64() if bare in NUMERIC else pa.string()))
+    for name, bare in zip(produced, _unprefixed(produced, options.prefix), strict=True):
+        fields.append(pa.field(name, pa.float64() if bare in NUMERIC_COLUMNS else pa.string()))
     return pa.schema(fields, metadata=schema.metadata)
 
 
@@ -91,7 +90,7 @@ def _slices(records: list[Record]) -> Iterator[Any]:
 
 
 def _score_arrays(
-    outcomes: list[list[str] | str], produced: list[str], prefix: str, summary: BatchSummary
+    outcomes: list[Outcome], produced: list[str], prefix: str, summary: BatchSummary
 ) -> list[Any]:
     pa, _ = _pyarrow()
     bare = _unprefixed(produced, prefix)
@@ -104,10 +103,10 @@ def _score_arrays(
             summary.flagged += 1
         else:
             for i, value in enumerate(outcome):
-                columns[i].append(float(value) if bare[i] in NUMERIC else value)
+                columns[i].append(float(value) if bare[i] in NUMERIC_COLUMNS else value)
             columns[-1].append(None)
     return [
-        pa.array(values, type=pa.float64() if bare[i] in NUMERIC else pa.string())
+        pa.array(values, type=pa.float64() if bare[i] in NUMERIC_COLUMNS else pa.string())
         for i, values in enumerate(columns)
     ]
 
@@ -116,11 +115,7 @@ def write_scored_parquet(
     model: Any,
     source: IO[bytes],
     target: IO[bytes],
-    text_column: str | None = None,
-    prefix: str = "",
-    explain: bool = False,
-    jobs: int = 1,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    options: BatchOptions,
     summary: BatchSummary | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> BatchSummary:
@@ -132,19 +127,16 @@ def write_scored_parquet(
     except (pa.ArrowInvalid, OSError) as exc:
         raise BatchInputError(f"not a readable Parquet file ({exc})") from exc
     schema = reader.schema_arrow
-    column = choose_text_column(schema.names, text_column)
-    produced = output_columns(prefix, explain)
+    column = choose_text_column(schema.names, options.text_column)
+    produced = options.columns
     check_collisions(schema.names, produced)
-    out_schema = output_schema(schema, prefix, explain)
+    out_schema = output_schema(schema, options)
     with pq.ParquetWriter(target, out_schema) as writer:
-        batches = reader.iter_batches(batch_size=chunk_rows)
-        for records, outcomes in scored_chunks(
-            model, _records(batches, column), jobs, chunk_rows, explain
-        ):
+        batches = reader.iter_batches(batch_size=options.chunk_rows)
+        for records, outcomes in scored_chunks(model, _records(batches, column), options):
             table = pa.Table.from_batches(list(_slices(records)), schema=schema)
-            for name, array in zip(
-                produced, _score_arrays(outcomes, produced, prefix, summary), strict=True
-            ):
+            arrays = _score_arrays(outcomes, produced, options.prefix, summary)
+            for name, array in zip(produced, arrays, strict=True):
                 table = table.append_column(out_schema.field(name), array)
             writer.write_table(table)
             summary.rows += len(records)

@@ -63,3 +63,12 @@ class ModelCompatibilityError(ModelError):
 
 class InputTextError(ModelError, ValueError):
     """A text given for scoring is not a string."""
+
+
+class BatchInputError(ModelError):
+    """The input cannot be read as the format it claims; the message names the line."""
+
+
+class BatchInterrupted(Exception):
+    """A run was stopped (Ctrl-C, SIGTERM, SIGHUP); nothing was written under the output name.
+    Not a `ModelError`: the edges report it as an interruption, not as a failure."""

@@ -107,5 +107,5 @@ def tone_matrix(texts: list[str]) -> np.ndarray:
     """Tone scores of many texts as an (n, 4) float32 array."""
     out = np.empty((len(texts), 4), dtype=np.float32)
     for i, text in enumerate(texts):
-        out[i] = tone_scores(text[:2000])
+        out[i] = tone_scores(text)
     return out

@@ -10,6 +10,7 @@ client: on several machines these live on a shared filesystem.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.batch import BatchInputError, default_jobs
-from model.batch_files import BatchInterrupted
+from model.batch import BatchInputError, BatchOptions, default_jobs
+from model.errors import BatchInterrupted
 from model.store import ModelStore
 from scaleout.partitions import input_files, plan
 from scaleout.tasks import Job, project_version, score_partition
@@ -104,16 +105,16 @@ def score_on_dask(
     scheduler: str,
     model_dir: str | Path | None = None,
     model_version: str | None = None,
-    text_column: str | None = None,
-    prefix: str = "",
-    explain: bool = False,
-    chunk_rows: int = 2000,
+    options: BatchOptions | None = None,
     partition_rows: int = DEFAULT_PARTITION_ROWS,
     progress: bool = False,
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     expected_project: str | None = None,
 ) -> DaskResult:
-    """Score every row of INPUT into OUTPUT/part-*.{csv,jsonl,parquet}, then `_SUCCESS`."""
+    """Score every row of INPUT into OUTPUT/part-*.{csv,jsonl,parquet}, then `_SUCCESS`.
+
+    Each task scores its partition in one process with `options` (its `jobs` and `encoding`
+    do not apply: the cluster's workers are the parallelism, and the input is UTF-8)."""
     if partition_rows < 1:
         raise BatchInputError("--partition-rows must be at least 1")
     started = time.perf_counter()
@@ -131,10 +132,7 @@ def score_on_dask(
         model_version=str(metadata["version"]),
         model_sha256=str(metadata["sha256"]),
         project_version=expected_project or project_version(),
-        text_column=text_column,
-        prefix=prefix,
-        explain=explain,
-        chunk_rows=chunk_rows,
+        options=dataclasses.replace(options or BatchOptions(), jobs=1, encoding="utf-8"),
         out_dir=str(out_dir),
         width=max(5, len(str(len(partitions) - 1))),
     )

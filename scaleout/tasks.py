@@ -16,14 +16,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from model.batch import (
-    BatchInputError,
-    BatchSummary,
-    decoded_lines,
-    stream_scored_csv,
-    stream_scored_jsonl,
-)
+from model.batch import BatchInputError, BatchOptions, BatchSummary, decoded_lines
 from model.batch_files import atomic_output
+from model.batch_formats import LINE_FORMATS, stream_scored
 from model.batch_parquet import write_scored_parquet
 from model.errors import ModelError
 from model.store import LoadedModel, ModelStore
@@ -44,10 +39,7 @@ class Job:
     model_version: str
     model_sha256: str
     project_version: str
-    text_column: str | None
-    prefix: str
-    explain: bool
-    chunk_rows: int
+    options: BatchOptions
     out_dir: str
     width: int
 
@@ -115,12 +107,10 @@ def _score(
         raw = _read(part.path, part.start, part.end)
         if part.fmt == "csv":
             raw = _read(part.path, 0, part.header_end) + raw
-        stream = stream_scored_csv if part.fmt == "csv" else stream_scored_jsonl
         lines = decoded_lines(io.BytesIO(raw), "utf-8")
+        fmt = LINE_FORMATS[part.fmt]
         with atomic_output(target) as out:
-            for piece in stream(
-                model, lines, job.text_column, job.prefix, job.explain, 1, job.chunk_rows, summary
-            ):
+            for piece in stream_scored(model, lines, fmt, job.options, summary):
                 out.write(piece)
 
 
@@ -136,6 +126,4 @@ def _score_parquet(
     pq.write_table(table, buffer)
     buffer.seek(0)
     with atomic_output(target, binary=True) as out:
-        write_scored_parquet(
-            model, buffer, out, job.text_column, job.prefix, job.explain, 1, job.chunk_rows, summary
-        )
+        write_scored_parquet(model, buffer, out, job.options, summary)

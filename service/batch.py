@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from model.batch import BatchInputError, CsvSource, decoded_lines, stream_scored_csv
+from model.batch import BatchInputError, BatchOptions, decoded_lines
+from model.batch_formats import CSV, CsvSource, stream_scored
 from model.errors import ModelError, Option
 from service.errors import ApiError
 from service.scoring import body_ran_past_limit, check_explain_count, limit_body, query_flag
@@ -70,44 +70,23 @@ def lines_of(raw: bytes, encoding: str) -> list[str]:
     return list(decoded_lines(io.BytesIO(raw), encoding))
 
 
-class FirstChars:
-    """The served model, scoring each text on its first `max_chars` characters as /v1/score
-    does, so that one huge cell cannot hold a worker (a 1 MB text takes ~3 s and ~200 MB)."""
-
-    def __init__(self, model: Any, max_chars: int) -> None:
-        self._model = model
-        self._max_chars = max_chars
-
-    def predict_proba(self, texts: list[str]) -> Any:
-        return self._model.predict_proba([text[: self._max_chars] for text in texts])
-
-    def predict(self, texts: list[str]) -> Any:
-        return self._model.predict([text[: self._max_chars] for text in texts])
-
-    def explain(self, text: str, k: int = 5) -> Any:
-        return self._model.explain(text[: self._max_chars], k)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
 @dataclass
-class Counts:
+class UploadSurvey:
     """What the first read of an upload found."""
 
     rows: int = 0
     truncated: int = 0
 
 
-def count_rows(lines: list[str], text_column: str | None, prefix: str, explain: bool) -> Counts:
+def survey_upload(lines: list[str], options: BatchOptions) -> UploadSurvey:
     """Read the whole CSV once before answering: rows, and rows whose text is over MAX_CHARS.
     Malformed CSV, too many rows or too many rows to explain are refused here, before the
     first byte of the answer."""
     config = current_app.config
     limit = config["MAX_CSV_ROWS"]
-    counts = Counts()
+    counts = UploadSurvey()
     try:
-        for record in CsvSource(lines, text_column, prefix, explain):
+        for record in CsvSource(lines, options):
             counts.rows += 1
             if counts.rows > limit:
                 raise ApiError(
@@ -119,7 +98,7 @@ def count_rows(lines: list[str], text_column: str | None, prefix: str, explain: 
                 counts.truncated += 1
     except BatchInputError as exc:
         raise ApiError(422, for_http(exc)) from exc
-    if explain:
+    if options.explain:
         check_explain_count(counts.rows, "rows", config["MAX_EXPLAIN_TEXTS"])
     return counts
 
@@ -137,26 +116,27 @@ def for_http(exc: ModelError) -> str:
 @bp.post("/v1/score/csv")
 def score_csv() -> ResponseReturnValue:
     config = current_app.config
-    explain = query_flag("explain")
-    text_column = request.args.get("text_column") or None
-    prefix = request.args.get("prefix", "")
-    encoding = request.args.get("encoding", "utf-8")
+    options = BatchOptions(
+        text_column=request.args.get("text_column") or None,
+        prefix=request.args.get("prefix", ""),
+        explain=query_flag("explain"),
+        chunk_rows=config["CSV_CHUNK_ROWS"],
+        encoding=request.args.get("encoding", "utf-8"),
+        max_chars=config["MAX_CHARS"],
+    )
     raw = uploaded_bytes(config["MAX_CSV_BYTES"])
     if not raw.strip():
         raise ApiError(422, "the CSV is empty: expected a header row naming the columns")
     try:
-        lines = lines_of(raw, encoding)
+        lines = lines_of(raw, options.encoding)
     except BatchInputError as exc:
         raise ApiError(422, for_http(exc)) from exc
-    counts = count_rows(lines, text_column, prefix, explain)
+    counts = survey_upload(lines, options)
     g.n_texts = counts.rows
     model = current_app.extensions["stance_model"]
-    scorer = FirstChars(model, config["MAX_CHARS"])
 
     def body() -> Iterator[str]:
-        yield from stream_scored_csv(
-            scorer, lines, text_column, prefix, explain, jobs=1, chunk_rows=config["CSV_CHUNK_ROWS"]
-        )
+        yield from stream_scored(model, lines, CSV, options)
 
     response = Response(stream_with_context(body()), mimetype="text/csv")
     response.headers["X-Model-Version"] = model.version

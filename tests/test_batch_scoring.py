@@ -26,7 +26,7 @@ import pytest
 
 from cli.main import main as stance_main
 from model import batch_files
-from model.batch import EXPLAIN_COLUMNS, choose_text_column, output_columns
+from model.batch import EXPLAIN_COLUMNS, choose_text_column, output_columns, score_texts
 from model.batch_files import atomic_output, score_file
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 
@@ -1056,3 +1056,28 @@ def test_a_closed_stdout_ends_the_run_quietly(model_dir, tmp_path):
     assert "text,stance" == completed.stdout[:11]
     assert "" == completed.stderr
     assert 141 == completed.returncode
+
+
+def test_batch_cells_are_the_description_the_api_answers_with(loaded_model):
+    """A scored row's cells come from the same {label, score, probabilities} that
+    `POST /v1/score` returns, rounded to six decimals."""
+    text = "Ukraine's future is in NATO, and we will say so at the summit."
+    [prediction] = loaded_model.predict([text])
+    [cells] = score_texts(loaded_model, [text])
+    expected = []
+    for head in ("stance", "sentiment"):
+        described = prediction[head]
+        expected += [described["label"], described["score"], *described["probabilities"].values()]
+    assert cells[0] == expected[0] and cells[5] == expected[5]
+    for i in (1, 2, 3, 4, 6, 7, 8, 9):
+        assert float(cells[i]) == pytest.approx(expected[i], abs=1e-6)
+
+
+def test_max_chars_scores_each_text_on_its_first_characters(loaded_model):
+    """`BatchOptions.max_chars` (what the HTTP upload sets to MAX_CHARS) is the one place a
+    text is cut: the cells are those of the cut text, for scores and explanations alike."""
+    text = "Ukraine must join NATO without delay. " + "The weather in Brussels was grey. " * 40
+    limit = 38
+    cut = score_texts(loaded_model, [text], explain=True, max_chars=limit)
+    assert cut == score_texts(loaded_model, [text[:limit]], explain=True)
+    assert cut != score_texts(loaded_model, [text], explain=True)

@@ -141,7 +141,7 @@ def test_undecodable_file_names_file_and_line(tmp_path):
     (folder / "val_labels.txt").write_text("0\n1\n")
     with pytest.raises(BenchmarkDataError) as error:
         read_tweeteval_stance(tmp_path, "val")
-    assert f"{folder / 'val_text.txt'}, line 2: not valid UTF-8" == str(error.value)
+    assert f"{folder / 'val_text.txt'}, line 2: not valid UTF-8 (column 5)" == str(error.value)
 
 
 def test_unknown_split_is_refused(tmp_path):

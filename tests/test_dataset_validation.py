@@ -114,3 +114,13 @@ def test_missing_file_is_a_clear_error(tmp_path):
     """A path that does not exist is a DatasetError, not a traceback."""
     with pytest.raises(DatasetError, match="file not found"):
         load_labelled_csv(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32"])
+def test_a_file_with_a_utf16_or_utf32_byte_order_mark_is_read(codec):
+    """The dataset reader shares the batch scorer's decoder: a byte-order mark names the
+    encoding, as it does for `stance score`."""
+    raw = "text,stance,sentiment\nKyiv's place is in NATO.,support,positive\n".encode(codec)
+    quotes = parse_labelled_csv(raw, "x.csv")
+    assert quotes.texts == ["Kyiv's place is in NATO."]
+    assert quotes.stance == ["support"]

@@ -22,10 +22,11 @@ from model.batch import (
     MISSING_TEXT,
     SCORE_COLUMNS,
     TEXT_COLUMN_CANDIDATES,
+    BatchOptions,
     BatchSummary,
     output_columns,
-    stream_scored_csv,
 )
+from model.batch_formats import CSV, stream_scored
 from model.errors import InputTextError
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from model.store import LoadedModel
@@ -247,8 +248,8 @@ def test_csv_scoring_keeps_every_row(
     text = to_csv([header, *rows], terminator, quote_all, blank_after)
     source = io.StringIO(text, newline=newline)
     summary = BatchSummary()
-    pieces: Iterator[str] = stream_scored_csv(
-        loaded_model, source, chunk_rows=chunk_rows, summary=summary
+    pieces: Iterator[str] = stream_scored(
+        loaded_model, source, CSV, BatchOptions(chunk_rows=chunk_rows), summary
     )
     out = list(csv.reader(io.StringIO("".join(pieces), newline="")))
     width = len(header)
@@ -284,7 +285,8 @@ def test_csv_scoring_keeps_a_cell_with_a_lone_carriage_return(loaded_model: Load
     """A quoted cell holding a bare carriage return survives the round trip (before the
     batch output switched to CRLF line ends, it came back unquoted and split the row)."""
     rows = [["id", "text"], ["1", "line one\rline two"], ["2", "Ukraine in NATO"]]
-    pieces = stream_scored_csv(loaded_model, io.StringIO(to_csv(rows, "\r\n"), newline=""))
+    source = io.StringIO(to_csv(rows, "\r\n"), newline="")
+    pieces = stream_scored(loaded_model, source, CSV, BatchOptions())
     out = list(csv.reader(io.StringIO("".join(pieces), newline="")))
     assert [row[:2] for row in out] == rows
 

@@ -137,3 +137,12 @@ def test_not_only_is_one_word_that_negates_nothing():
     tokens = tokenize(normalize("Not only for Ukraine but also for Europe, not ready"), True)
     assert ["not-only", "for", "ukraine", "but", "also", "for", "europe", "not"] == tokens[:8]
     assert ["neg_ready"] == tokens[8:]
+
+
+def test_tone_features_read_the_whole_text():
+    """No silent cut: a warm word after 2,000 characters of flat text still counts (the batch
+    and HTTP limits on text length are applied once, by the caller, not here)."""
+    flat = "The committee met on Tuesday in the main hall. " * 50
+    assert len(flat) > 2000
+    before, after = tone_matrix([flat, flat + "What a wonderful, happy day."])
+    assert after[1] > before[1]  # the positive share

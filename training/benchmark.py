@@ -22,6 +22,8 @@ import numpy as np
 from sklearn.metrics import recall_score
 
 from model.classifier import StanceSentimentModel, fit_head, head_logits
+from model.decoding import decoded_lines
+from model.errors import BatchInputError
 from model.features import TextFeatures
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
@@ -72,16 +74,16 @@ def _read_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 file, split on `\\n` only (tweets may hold other line separators)."""
     if not path.is_file():
         raise BenchmarkDataError(f"{path}: file not found")
-    raw = path.read_bytes()
+
+    def undecodable(line: int, column: int) -> None:
+        raise BenchmarkDataError(f"{path}, line {line}: not valid UTF-8 (column {column})")
+
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise BenchmarkDataError(f"{path}, line {line}: not valid UTF-8") from None
-    lines = content.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+        with path.open("rb") as handle:
+            lines = list(decoded_lines(handle, "utf-8", on_undecodable=undecodable))
+    except BatchInputError as error:
+        raise BenchmarkDataError(f"{path}: {error}") from None
+    return [line.removesuffix("\n").removesuffix("\r") for line in lines]
 
 
 def read_labelled_lines(

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.decoding import decoded_lines
+from model.errors import BatchInputError
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 
 REQUIRED_COLUMNS = ("text", "stance", "sentiment")
@@ -59,21 +61,19 @@ def normalized_key(text: str) -> str:
 
 
 def decode_utf8(raw: bytes, problems: list[str]) -> str:
-    """UTF-8 text (a BOM is dropped); each undecodable line is recorded as a problem."""
+    """The text of `raw` (a byte-order mark is dropped, or decides UTF-16/32); each line that is
+    not UTF-8 is recorded as a problem and kept with replacement characters."""
+
+    def undecodable(line: int, column: int) -> None:
+        problems.append(
+            f"line {line}: bytes that are not UTF-8 at column {column} (save the file as UTF-8)"
+        )
+
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    for number, line in enumerate(body.split(b"\n"), start=1):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(
-                f"line {number}: bytes that are not UTF-8 at column {exc.start + 1} "
-                "(save the file as UTF-8)"
-            )
-    return body.decode("utf-8", errors="replace")
+        return "".join(decoded_lines(io.BytesIO(raw), "utf-8", on_undecodable=undecodable))
+    except BatchInputError as exc:
+        problems.append(f"{exc} (save the file as UTF-8)")
+        return ""
 
 
 def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cli.article import run_article
 from cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CommandFailed
@@ -42,7 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stance and sentiment of statements on Ukraine's NATO accession.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (
+        _add_train,
+        _add_evaluate,
+        _add_score,
+        _add_evaluate_articles,
+        _add_article,
+        _add_benchmark,
+        _add_compare,
+        _add_profile,
+        _add_report,
+        _add_info,
+    ):
+        add_command(commands)
+    return parser
 
+
+def _add_train(commands: Any) -> None:
     p = commands.add_parser("train", help="train a new model version and make it current")
     p.add_argument(
         "--data", type=Path, default=None, help="labelled CSV (default: the bundled corpus)"
@@ -86,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the folds (default: 0)")
 
+
+def _add_evaluate(commands: Any) -> None:
     p = commands.add_parser("evaluate", help="score a labelled CSV with the current model")
     p.add_argument(
         "--data", type=Path, required=True, help="labelled CSV (text, stance, sentiment)"
@@ -101,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
+
+def _add_score(commands: Any) -> None:
     p = commands.add_parser(
         "score",
         help="score a CSV, JSON Lines or Parquet file of statements",
@@ -152,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _model_dir_option(p)
 
+
+def _add_evaluate_articles(commands: Any) -> None:
     p = commands.add_parser(
         "evaluate-articles",
         help="measure article mode on gold articles (statements, speakers, stances)",
@@ -169,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
+
+def _add_article(commands: Any) -> None:
     p = commands.add_parser(
         "article",
         help="find who said what in news articles and score each statement",
@@ -180,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
 
+
+def _add_benchmark(commands: Any) -> None:
     p = commands.add_parser(
         "benchmark",
         help="measure the training pipeline on public benchmark data",
@@ -205,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="end with one JSON object (f_avg, per_target, ...)"
     )
 
+
+def _add_compare(commands: Any) -> None:
     p = commands.add_parser(
         "compare",
         help="compare two model versions on a labelled CSV (paired bootstrap)",
@@ -220,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     _model_dir_option(p)
 
+
+def _add_profile(commands: Any) -> None:
     p = commands.add_parser(
         "profile",
         help="the form of labelled sets side by side (speakers, length, NATO named, ...)",
@@ -227,16 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", type=Path, nargs="+", help="labelled CSV files")
     p.add_argument("--json", action="store_true", help="print the profiles as one JSON object")
 
+
+def _add_report(commands: Any) -> None:
     p = commands.add_parser(
         "report",
         help="an HTML report of a scored file: who stands where, and how it moves over time",
     )
     report_cli.add_arguments(p)
 
+
+def _add_info(commands: Any) -> None:
     p = commands.add_parser("info", help="print the current model's metadata")
     p.add_argument("--version", default=None, help="model version (default: current)")
     _model_dir_option(p)
-    return parser
 
 
 COMMANDS = {

@@ -10,14 +10,14 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": None,  # None: $STANCE_MODEL_DIR or model/artifacts
     "MODEL_VERSION": None,  # None: the current model (gunicorn pins the verified version here)
     # Limits. Together they keep the slowest request within them at about half of gunicorn's
-    # timeout (STANCE_TIMEOUT, 30 s): ~15 s at most, measured on a 2-core machine (see
-    # SECURITY.md). Raise them together with STANCE_TIMEOUT.
+    # timeout (STANCE_TIMEOUT, 30 s); SECURITY.md has the measured cost of each. Raise them
+    # together with STANCE_TIMEOUT.
     "MAX_JSON_BYTES": 2 * 1024 * 1024,  # body of POST /v1/score
-    "MAX_CSV_BYTES": 4 * 1024 * 1024,  # upload to POST /v1/score/csv (~0.3 MB/s scored)
-    "MAX_CSV_ROWS": 20_000,  # rows of one CSV upload (even a one-word row costs ~0.1 ms)
+    "MAX_CSV_BYTES": 4 * 1024 * 1024,  # upload to POST /v1/score/csv
+    "MAX_CSV_ROWS": 20_000,  # rows of one CSV upload
     "MAX_TEXTS": 1000,  # statements in one POST /v1/score
     "MAX_CHARS": 5000,  # characters of a statement scored; the rest is cut off (both endpoints)
-    "MAX_EXPLAIN_TEXTS": 200,  # statements or rows with ?explain=true (~15 ms each)
+    "MAX_EXPLAIN_TEXTS": 200,  # statements or rows with ?explain=true
     "MAX_ARTICLES": 20,  # articles in one POST /v1/articles
     "MAX_ARTICLE_CHARS": 100_000,  # characters of one article (a long feature is ~40,000)
     "EXPLAIN_K": 5,

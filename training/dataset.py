@@ -6,8 +6,10 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from model.decoding import decoded_lines
 from model.errors import BatchInputError
@@ -81,6 +83,41 @@ def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:
     problems: list[str] = []
     text = decode_utf8(raw, problems)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = _read_header(reader, source, problems)
+    columns = [name.strip().lower() for name in header]
+    at = {name: columns.index(name) for name in REQUIRED_COLUMNS}
+    others = {name: i for i, name in enumerate(columns) if name and name not in REQUIRED_COLUMNS}
+    extra: dict[str, list[str]] = {name: [] for name in others}
+    texts: list[str] = []
+    stances: list[str] = []
+    sentiments: list[str] = []
+    first_seen: dict[str, int] = {}
+    for line, row in _data_rows(reader, len(header), problems):
+        quote = row[at["text"]].strip()
+        stance = row[at["stance"]].strip().lower()
+        sentiment = row[at["sentiment"]].strip().lower()
+        problems += _label_problems(line, quote, row[at["stance"]], row[at["sentiment"]])
+        if quote:
+            key = normalized_key(quote)
+            if key in first_seen:
+                problems.append(f"line {line}: duplicate text (same as line {first_seen[key]})")
+            else:
+                first_seen[key] = line
+        texts.append(quote)
+        stances.append(stance)
+        sentiments.append(sentiment)
+        for name, i in others.items():
+            extra[name].append(row[i].strip())
+    if not texts and not problems:
+        problems.append("no data rows after the header")
+    if problems:
+        raise DatasetError(source, problems)
+    digest = hashlib.sha256(raw).hexdigest()
+    return LabelledQuotes(texts, stances, sentiments, digest, source, extra)
+
+
+def _read_header(reader: Any, source: str, problems: list[str]) -> list[str]:
+    """The header row; a missing, malformed or incomplete header stops validation here."""
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -99,64 +136,48 @@ def parse_labelled_csv(raw: bytes, source: str) -> LabelledQuotes:
                 f"(required: {', '.join(REQUIRED_COLUMNS)})",
             ],
         )
-    at = {name: columns.index(name) for name in REQUIRED_COLUMNS}
-    others = {name: i for i, name in enumerate(columns) if name and name not in REQUIRED_COLUMNS}
-    extra: dict[str, list[str]] = {name: [] for name in others}
-    texts: list[str] = []
-    stances: list[str] = []
-    sentiments: list[str] = []
-    first_seen: dict[str, int] = {}
+    return header
+
+
+def _data_rows(reader: Any, width: int, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first line, row) of each data row with as many fields as the header. Blank rows are
+    skipped; a row of another width is a problem; malformed CSV is one and ends the reading."""
     line = reader.line_num
     while True:
         start = line + 1
         try:
             row = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             problems.append(f"line {start}: malformed CSV ({exc}); check quotes around the text")
-            break
+            return
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) != width:
             problems.append(
-                f"line {start}: {len(row)} fields, expected {len(header)} like the header "
+                f"line {start}: {len(row)} fields, expected {width} like the header "
                 "(quote texts that contain commas)"
             )
             continue
-        quote = row[at["text"]].strip()
-        stance = row[at["stance"]].strip().lower()
-        sentiment = row[at["sentiment"]].strip().lower()
-        if not quote:
-            problems.append(f"line {start}: empty text")
-        if stance not in STANCE_LABELS:
-            problems.append(
-                f"line {start}: unknown stance {row[at['stance']]!r} "
-                f"(expected one of {', '.join(STANCE_LABELS)})"
-            )
-        if sentiment not in SENTIMENT_LABELS:
-            problems.append(
-                f"line {start}: unknown sentiment {row[at['sentiment']]!r} "
-                f"(expected one of {', '.join(SENTIMENT_LABELS)})"
-            )
-        if quote:
-            key = normalized_key(quote)
-            if key in first_seen:
-                problems.append(f"line {start}: duplicate text (same as line {first_seen[key]})")
-            else:
-                first_seen[key] = start
-        texts.append(quote)
-        stances.append(stance)
-        sentiments.append(sentiment)
-        for name, i in others.items():
-            extra[name].append(row[i].strip())
-    if not texts and not problems:
-        problems.append("no data rows after the header")
-    if problems:
-        raise DatasetError(source, problems)
-    digest = hashlib.sha256(raw).hexdigest()
-    return LabelledQuotes(texts, stances, sentiments, digest, source, extra)
+        yield start, row
+
+
+def _label_problems(line: int, quote: str, stance: str, sentiment: str) -> list[str]:
+    problems = []
+    if not quote:
+        problems.append(f"line {line}: empty text")
+    if stance.strip().lower() not in STANCE_LABELS:
+        problems.append(
+            f"line {line}: unknown stance {stance!r} (expected one of {', '.join(STANCE_LABELS)})"
+        )
+    if sentiment.strip().lower() not in SENTIMENT_LABELS:
+        problems.append(
+            f"line {line}: unknown sentiment {sentiment!r} "
+            f"(expected one of {', '.join(SENTIMENT_LABELS)})"
+        )
+    return problems
 
 
 def load_labelled_csv(path: Path | str) -> LabelledQuotes:

@@ -54,8 +54,9 @@ def tfidf_rows(
             j = vocabulary.get(gram)
             if j is not None:
                 row[j] = row.get(j, 0) + 1
-        indices.extend(row)
-        counts.extend(row.values())
+        columns_in_order = sorted(row)  # CSR with sorted indices, as stack_columns declares
+        indices.extend(columns_in_order)
+        counts.extend(row[j] for j in columns_in_order)
         indptr.append(len(indices))
     columns = np.asarray(indices, dtype=np.int32)
     values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * vectorizer.idf_[columns]

@@ -69,11 +69,6 @@ def test_tfidf_transform_equals_scikit_learns_on_the_corpus(
     assert float(np.abs(expected.data - actual.data).max()) < 1e-6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model/features.py stack_columns sets has_sorted_indices=True, but each row's word "
-    "columns come in first-seen order; scipy then skips sort_indices() and may trust the order",
-)
 def test_transform_claims_sorted_indices_only_when_they_are() -> None:
     """A CSR matrix that says its column indices are sorted must have them sorted."""
     texts = ["Ukraine belongs in NATO now", "NATO must never admit Ukraine"]

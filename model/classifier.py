@@ -35,14 +35,25 @@ def check_texts(texts: Sequence[Any]) -> list[str]:
     return checked
 
 
-def fit_head(X: Any, y: Sequence[str], C: float, class_weight: str | None) -> LogisticRegression:
-    """A multinomial logistic regression head, deterministic for a given input.
+# The shipped heads are fitted to this tolerance; the cross-validation folds that choose C and
+# the temperature use scikit-learn's default, as they only compare candidates.
+HEAD_TOLERANCE = 1e-6
+SEARCH_TOLERANCE = 1e-4
+
+
+def fit_head(
+    X: Any, y: Sequence[str], C: float, class_weight: str | None, tol: float = HEAD_TOLERANCE
+) -> LogisticRegression:
+    """A multinomial logistic regression head, fitted to its optimum.
 
     newton-cg converges in a handful of iterations on these wide sparse matrices, about
-    twenty times faster than lbfgs to the same optimum.
+    twenty times faster than lbfgs to the same optimum. With scikit-learn's default tolerance
+    (1e-4) it stopped early enough that the order of a row's columns alone moved 14 of the 345
+    real-statement predictions (macro-F1 0.569 against 0.555 on the same data); at 1e-6 both
+    orders give the same model.
     """
     return LogisticRegression(
-        C=C, class_weight=class_weight, solver="newton-cg", max_iter=1000, tol=1e-4
+        C=C, class_weight=class_weight, solver="newton-cg", max_iter=1000, tol=tol
     ).fit(X, y)
 
 

@@ -16,7 +16,13 @@ from joblib import Parallel, delayed
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedKFold
 
-from model.classifier import StanceSentimentModel, fit_head, head_logits, softmax
+from model.classifier import (
+    SEARCH_TOLERANCE,
+    StanceSentimentModel,
+    fit_head,
+    head_logits,
+    softmax,
+)
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
 
@@ -71,11 +77,11 @@ def _fold_logits(
     Xs = base.sentiment_matrix(X, texts) if sentiment is not None else None
     stance_out, sentiment_out = {}, {}
     for C in grids["stance"]:
-        head = fit_head(X[train], stance[train], C, base.class_weight)
+        head = fit_head(X[train], stance[train], C, base.class_weight, SEARCH_TOLERANCE)
         stance_out[C] = head_logits(head, X[test], STANCE_LABELS)
     if sentiment is not None:
         for C in grids["sentiment"]:
-            head = fit_head(Xs[train], sentiment[train], C, base.class_weight)
+            head = fit_head(Xs[train], sentiment[train], C, base.class_weight, SEARCH_TOLERANCE)
             sentiment_out[C] = head_logits(head, Xs[test], SENTIMENT_LABELS)
     return test, stance_out, sentiment_out
 

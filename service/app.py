@@ -11,6 +11,7 @@ from flask import Flask
 from model.store import ModelStore
 from service import articles, batch, meta, scoring, web
 from service.config import DEFAULTS, from_environment
+from service.contract import Contract
 from service.errors import register_error_handlers
 from service.telemetry import Metrics, install_request_telemetry
 
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     model = store.load(app.config["MODEL_VERSION"])
     log.info("serving model %s from %s", model.version, store.root)
     app.extensions["stance_model"] = model
+    app.extensions["stance_contract"] = Contract.for_config(app.config)
     metrics = Metrics()
     app.extensions["stance_metrics"] = metrics
     install_request_telemetry(app, metrics)

@@ -20,8 +20,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from model.batch import BatchInputError, BatchOptions, decoded_lines
 from model.batch_formats import CSV, CsvSource, stream_scored
 from model.errors import ModelError, Option
+from service.contract import CsvQuery, parse_query
 from service.errors import ApiError
-from service.scoring import body_ran_past_limit, check_explain_count, limit_body, query_flag
+from service.scoring import body_ran_past_limit, check_explain_count, limit_body
 
 bp = Blueprint("batch", __name__)
 
@@ -116,12 +117,13 @@ def for_http(exc: ModelError) -> str:
 @bp.post("/v1/score/csv")
 def score_csv() -> ResponseReturnValue:
     config = current_app.config
+    query = parse_query(CsvQuery, request.args)
     options = BatchOptions(
-        text_column=request.args.get("text_column") or None,
-        prefix=request.args.get("prefix", ""),
-        explain=query_flag("explain"),
+        text_column=query.text_column or None,
+        prefix=query.prefix,
+        explain=query.explain,
         chunk_rows=config["CSV_CHUNK_ROWS"],
-        encoding=request.args.get("encoding", "utf-8"),
+        encoding=query.encoding,
         max_chars=config["MAX_CHARS"],
     )
     raw = uploaded_bytes(config["MAX_CSV_BYTES"])

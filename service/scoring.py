@@ -7,23 +7,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from model.batch import first_chars
+from service.contract import ScoreQuery, parse_query
 from service.errors import MESSAGES, ApiError
 
 bp = Blueprint("scoring", __name__)
-
-REQUEST_FORMS = ("text", "texts", "quotes")
-TRUE_WORDS = {"true", "1", "yes"}
-FALSE_WORDS = {"false", "0", "no", ""}
-
-
-@dataclass
-class Item:
-    text: str
-    truncated: bool
-    id: Any = None
-    has_id: bool = False
 
 
 def limit_body(limit: int) -> None:
@@ -70,90 +61,15 @@ def require_json_body() -> Any:
     return payload
 
 
-def query_flag(name: str) -> bool:
-    value = request.args.get(name, "false").strip().lower()
-    if value in TRUE_WORDS:
-        return True
-    if value in FALSE_WORDS:
-        return False
-    raise ApiError(400, f"query parameter {name} must be true or false, got {value!r}")
-
-
 def check_explain_count(count: int, what: str, limit: int) -> None:
-    """Explanations cost far more than scores (~0.3-0.5 s each): at most `limit` per request."""
+    """Explanations cost far more than scores (SECURITY.md has the figures): at most `limit`
+    per request."""
     if count > limit:
         raise ApiError(
             413,
             f"explain=true for {count} {what}; explanations are limited to {limit} per request, "
             "send fewer or score without explain",
         )
-
-
-def check_text(value: Any, where: str, max_chars: int) -> Item:
-    if not isinstance(value, str):
-        raise ApiError(400, f"{where} must be a string, got {json_type(value)}")
-    if not value.strip():
-        raise ApiError(422, f"{where} is empty; send the statement to score")
-    if len(value) > max_chars:
-        return Item(value[:max_chars], truncated=True)
-    return Item(value, truncated=False)
-
-
-def json_type(value: Any) -> str:
-    names = {
-        dict: "an object",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        type(None): "null",
-    }
-    return names.get(type(value), "a number")
-
-
-def parse_items(payload: Any, max_texts: int, max_chars: int) -> list[Item]:
-    """Validate the body of a score request; every message names the offending field."""
-    if not isinstance(payload, dict):
-        raise ApiError(400, f"the body must be a JSON object, got {json_type(payload)}")
-    forms = [name for name in REQUEST_FORMS if name in payload]
-    unknown = sorted(set(payload) - set(REQUEST_FORMS))
-    if unknown:
-        raise ApiError(
-            422, f"unknown field(s) {', '.join(unknown)}; send exactly one of text, texts, quotes"
-        )
-    if len(forms) != 1:
-        raise ApiError(422, "send exactly one of the fields text, texts or quotes")
-    form = forms[0]
-    value = payload[form]
-    if form == "text":
-        return [check_text(value, "text", max_chars)]
-    if not isinstance(value, list):
-        raise ApiError(400, f"{form} must be an array, got {json_type(value)}")
-    if not value:
-        raise ApiError(422, f"{form} is empty; send at least one statement")
-    if len(value) > max_texts:
-        raise ApiError(
-            413, f"{len(value)} {form} in one request; the limit is {max_texts}, split the batch"
-        )
-    if form == "texts":
-        return [check_text(v, f"texts[{i}]", max_chars) for i, v in enumerate(value)]
-    items = []
-    for i, quote in enumerate(value):
-        if not isinstance(quote, dict):
-            raise ApiError(
-                400, f"quotes[{i}] must be an object with id and text, got {json_type(quote)}"
-            )
-        if "text" not in quote:
-            raise ApiError(422, f"quotes[{i}] has no text field")
-        item = check_text(quote["text"], f"quotes[{i}].text", max_chars)
-        if "id" in quote:
-            if not isinstance(quote["id"], str | int) or isinstance(quote["id"], bool):
-                raise ApiError(
-                    400,
-                    f"quotes[{i}].id must be a string or an integer, got {json_type(quote['id'])}",
-                )
-            item.id, item.has_id = quote["id"], True
-        items.append(item)
-    return items
 
 
 def compact_explanation(explanation: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -168,11 +84,37 @@ def compact_explanation(explanation: dict[str, dict[str, Any]]) -> dict[str, Any
     }
 
 
+@dataclass
+class ScoringItem:
+    """One statement of a request: what is scored of it, and its id if it had one."""
+
+    text: str
+    truncated: bool
+    id: Any = None
+    has_id: bool = False
+
+
+def scoring_items(body: BaseModel, max_chars: int) -> list[ScoringItem]:
+    """The statements of a validated score request, in order, each cut to `max_chars` (the
+    batch scorer's `first_chars`: one definition of what is scored of a long text)."""
+    if "quotes" in type(body).model_fields:
+        quotes = body.quotes  # type: ignore[attr-defined]
+        texts = [quote.text for quote in quotes]
+    else:
+        quotes = None
+        texts = body.texts if "texts" in type(body).model_fields else [body.text]  # type: ignore[attr-defined]
+    items = [ScoringItem(first_chars(text, max_chars), len(text) > max_chars) for text in texts]
+    for item, quote in zip(items, quotes or [], strict=False):
+        item.id, item.has_id = quote.id, "id" in quote.model_fields_set
+    return items
+
+
 @bp.post("/v1/score")
 def score() -> ResponseReturnValue:
     config = current_app.config
-    explain = query_flag("explain")
-    items = parse_items(require_json_body(), config["MAX_TEXTS"], config["MAX_CHARS"])
+    explain = parse_query(ScoreQuery, request.args).explain
+    body = current_app.extensions["stance_contract"].score_request(require_json_body())
+    items = scoring_items(body, config["MAX_CHARS"])
     g.n_texts = len(items)
     if explain:
         check_explain_count(len(items), "statements", config["MAX_EXPLAIN_TEXTS"])

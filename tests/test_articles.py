@@ -219,7 +219,11 @@ def test_post_articles_answers_statements_and_speakers_in_every_body_form(client
         ({"json": ["x"]}, 400, "must be a JSON object"),
         ({"data": b"a,b", "content_type": "text/csv"}, 415, "expected Content-Type"),
         ({"data": b"\xff\xfe", "content_type": "text/plain"}, 400, "not text"),
-        ({"json": {"articles": [{"text": "a b."}] * 21}}, 413, "at most 20 per request"),
+        (
+            {"json": {"articles": [{"text": "a b."}] * 21}},
+            413,
+            "21 articles in one request; the limit is 20",
+        ),
     ],
 )
 def test_post_articles_errors_say_what_is_wrong(client, kwargs, status, words) -> None:

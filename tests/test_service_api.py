@@ -496,22 +496,35 @@ def test_openapi_document_covers_every_route(app: Flask, client: FlaskClient) ->
     documented = {path: set(ops) for path, ops in document["paths"].items()}
     assert documented == routed
     schemas = document["components"]["schemas"]
-    forms = {next(iter(form["required"])): form for form in schemas["ScoreRequest"]["oneOf"]}
+    forms = {next(iter(form["required"])): form for form in score_request_forms(document)}
     assert set(forms) == {"text", "texts", "quotes"}
     assert forms["texts"]["properties"]["texts"]["maxItems"] == MAX_TEXTS
     assert forms["quotes"]["properties"]["quotes"]["maxItems"] == MAX_TEXTS
-    assert sorted(schemas["Error"]["properties"]["error"]["required"]) == ["code", "message"]
+    assert sorted(schemas["ErrorBody"]["required"]) == ["code", "message"]
     csv_params = {p["name"] for p in document["paths"]["/v1/score/csv"]["post"]["parameters"]}
     assert csv_params == {"explain", "text_column", "prefix", "encoding"}
 
 
+def score_request_forms(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schemas of the request forms of POST /v1/score, references resolved."""
+    body = document["paths"]["/v1/score"]["post"]["requestBody"]["content"]["application/json"]
+    schemas = document["components"]["schemas"]
+    return [schemas[form["$ref"].rsplit("/", 1)[1]] for form in body["schema"]["oneOf"]]
+
+
 def test_openapi_max_items_follows_configuration(model_dir: Path) -> None:
-    """The ScoreRequest schema's maxItems is the MAX_TEXTS the app was built with."""
+    """The score request's maxItems is the MAX_TEXTS the app was built with: the limits are
+    part of the models that validate requests, and the document is built from them."""
     app = create_app({"MODEL_DIR": str(model_dir), "MAX_TEXTS": 17})
     document = app.test_client().get("/openapi.json").get_json()
-    [_, texts, quotes] = document["components"]["schemas"]["ScoreRequest"]["oneOf"]
+    [_, texts, quotes] = score_request_forms(document)
     assert texts["properties"]["texts"]["maxItems"] == 17
     assert quotes["properties"]["quotes"]["maxItems"] == 17
+    client = app.test_client()
+    assert 200 == client.post("/v1/score", json={"texts": ["a text"] * 17}).status_code
+    refused = client.post("/v1/score", json={"texts": ["a text"] * 18})
+    assert 413 == refused.status_code
+    assert refused.get_json()["error"]["message"].startswith("18 texts in one request")
 
 
 def test_pages_load_only_the_apps_own_files_under_a_content_security_policy(
@@ -655,8 +668,8 @@ ERROR_CASES = [
     case("422-whitespace-in-texts", "POST", SCORE, {"json": {"texts": ["a", "  "]}}, 422, INVALID, "texts[1] is empty"),
     case("422-empty-texts", "POST", SCORE, {"json": {"texts": []}}, 422, INVALID, "texts is empty"),
     case("422-empty-quotes", "POST", SCORE, {"json": {"quotes": []}}, 422, INVALID, "quotes is empty"),
-    case("422-unknown-field", "POST", SCORE, {"json": {"text": "a", "lang": "en"}}, 422, INVALID, "unknown field(s) lang"),
-    case("422-only-unknown-field", "POST", SCORE, {"json": {"statement": "a"}}, 422, INVALID, "unknown field(s) statement"),
+    case("422-unknown-field", "POST", SCORE, {"json": {"text": "a", "lang": "en"}}, 422, INVALID, "unknown field(s) 'lang'"),
+    case("422-only-unknown-field", "POST", SCORE, {"json": {"statement": "a"}}, 422, INVALID, "unknown field(s) 'statement'"),
     case("422-two-forms", "POST", SCORE, {"json": {"text": "a", "texts": ["b"]}}, 422, INVALID, ONE_FORM),
     case("422-no-form", "POST", SCORE, {"json": {}}, 422, INVALID, ONE_FORM),
     case("422-quote-missing-text", "POST", SCORE, {"json": {"quotes": [{"id": 1, "text": "a"}, {"id": 2}]}}, 422, INVALID, "quotes[1] has no text field"),

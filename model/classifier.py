@@ -199,11 +199,12 @@ class StanceSentimentModel(BaseEstimator):
         """
         stance, sentiment = self.predict_proba(texts)
         return [
-            {
-                "stance": describe(stance[i], STANCE_LABELS),
-                "sentiment": describe(sentiment[i], SENTIMENT_LABELS),
-            }
-            for i in range(len(stance))
+            {"stance": s, "sentiment": t}
+            for s, t in zip(
+                describe_rows(stance, STANCE_LABELS),
+                describe_rows(sentiment, SENTIMENT_LABELS),
+                strict=True,
+            )
         ]
 
     # -- explanation ---------------------------------------------------------------------
@@ -316,9 +317,17 @@ def credit_char_ngrams(
 
 def describe(probabilities: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     """{label, score, probabilities} for one row; score = P(first label) - P(second label)."""
-    probs = {label: float(p) for label, p in zip(labels, probabilities, strict=True)}
-    return {
-        "label": labels[int(np.argmax(probabilities))],
-        "score": probs[labels[0]] - probs[labels[1]],
-        "probabilities": probs,
-    }
+    return describe_rows(np.asarray(probabilities)[None, :], labels)[0]
+
+
+def describe_rows(probabilities: np.ndarray, labels: Sequence[str]) -> list[dict[str, Any]]:
+    """`describe` of every row of an (n, labels) array, converted to Python numbers at once."""
+    tops = probabilities.argmax(axis=1).tolist()
+    return [
+        {
+            "label": labels[top],
+            "score": row[0] - row[1],
+            "probabilities": dict(zip(labels, row, strict=True)),
+        }
+        for top, row in zip(tops, probabilities.tolist(), strict=True)
+    ]

@@ -54,9 +54,8 @@ def tfidf_rows(
             j = vocabulary.get(gram)
             if j is not None:
                 row[j] = row.get(j, 0) + 1
-        columns_in_order = sorted(row)  # CSR with sorted indices, as stack_columns declares
-        indices.extend(columns_in_order)
-        counts.extend(row[j] for j in columns_in_order)
+        indices.extend(row)
+        counts.extend(row.values())
         indptr.append(len(indices))
     columns = np.asarray(indices, dtype=np.int32)
     values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * vectorizer.idf_[columns]
@@ -82,7 +81,7 @@ def stack_columns(
     )[order]
     indptr = sum(pointers for _, _, pointers in blocks)
     matrix = sp.csr_matrix((data, indices.astype(np.int32), indptr), shape=(n_rows, sum(widths)))
-    matrix.has_sorted_indices = True  # each block's columns are offset past the previous ones
+    matrix.sort_indices()  # each row's columns come in first-seen order; scipy sorts them in C
     return matrix
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -41,19 +43,18 @@ class WordNgrams:
 
 
 def tfidf_rows(
-    vectorizer: TfidfVectorizer, analyzer: Any, docs: Sequence[str]
+    vectorizer: TfidfVectorizer, columns_of: Callable[[str], Iterable[int]], docs: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sublinear TF-IDF rows, l2-normalised, of a fitted `vectorizer`: CSR (data, indices, indptr)."""
-    vocabulary = vectorizer.vocabulary_
+    """Sublinear TF-IDF rows, l2-normalised, of a fitted `vectorizer`: CSR (data, indices, indptr).
+
+    `columns_of(doc)` lists the vocabulary column of each of the doc's n-grams found in the
+    vocabulary, once per occurrence.
+    """
     indptr = [0]
     indices: list[int] = []
     counts: list[int] = []
     for doc in docs:
-        row: dict[int, int] = {}
-        for gram in analyzer(doc):
-            j = vocabulary.get(gram)
-            if j is not None:
-                row[j] = row.get(j, 0) + 1
+        row = Counter(columns_of(doc))  # counted in C
         indices.extend(row)
         counts.extend(row.values())
         indptr.append(len(indices))
@@ -65,6 +66,48 @@ def tfidf_rows(
         norms = np.sqrt(np.add.reduceat(values * values, pointers[:-1][lengths > 0]))
         values /= np.repeat(norms, lengths[lengths > 0])
     return values.astype(np.float32), columns, pointers
+
+
+def analyzer_columns(vectorizer: TfidfVectorizer, analyzer: Any) -> Callable[[str], list[int]]:
+    """`columns_of` for any analyzer: each n-gram looked up in the vocabulary."""
+    vocabulary = vectorizer.vocabulary_
+
+    def columns_of(doc: str) -> list[int]:
+        return [j for gram in analyzer(doc) if (j := vocabulary.get(gram)) is not None]
+
+    return columns_of
+
+
+class CharColumns:
+    """`columns_of` for character n-grams within words (`char_wb`), cached per word.
+
+    A `char_wb` analyzer makes each word's n-grams on their own (the word padded with one
+    space each side), so a text's n-grams are its words' n-grams in order, and the vocabulary
+    columns of a word are worked out once. The cache holds at most `max_words` words; when it
+    is full it starts again, so odd input cannot grow it without bound.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer, max_words: int = 50_000) -> None:
+        self._vocabulary = vectorizer.vocabulary_
+        self._preprocess = vectorizer.build_preprocessor()
+        self._word_ngrams = vectorizer._char_wb_ngrams  # the analyzer's own per-text function
+        self._max_words = max_words
+        self._cache: dict[str, tuple[int, ...]] = {}
+
+    def _word(self, word: str) -> tuple[int, ...]:
+        columns = self._cache.get(word)
+        if columns is None:
+            vocabulary = self._vocabulary
+            columns = tuple(
+                j for gram in self._word_ngrams(word) if (j := vocabulary.get(gram)) is not None
+            )
+            if len(self._cache) >= self._max_words:
+                self._cache.clear()
+            self._cache[word] = columns
+        return columns
+
+    def __call__(self, doc: str) -> Iterator[int]:
+        return chain.from_iterable(map(self._word, self._preprocess(doc).split()))
 
 
 def stack_columns(
@@ -168,10 +211,11 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         single statement; here each block is counted, weighted and normalised directly.
         """
         normalized = [self.normalize(t) for t in texts]
-        blocks = [tfidf_rows(self.word_, self.word_.analyzer, normalized)]
+        words = analyzer_columns(self.word_, self.word_.analyzer)
+        blocks = [tfidf_rows(self.word_, words, normalized)]
         widths = [len(self.word_.vocabulary_)]
         if self.char_ is not None:
-            blocks.append(tfidf_rows(self.char_, self._char_analyzer(), normalized))
+            blocks.append(tfidf_rows(self.char_, self._char_columns(), normalized))
             widths.append(len(self.char_.vocabulary_))
         return stack_columns(blocks, widths)
 
@@ -186,15 +230,16 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         preprocessor = self._char_preprocessor()
         return preprocessor(normalized) if preprocessor else normalized
 
-    def _char_analyzer(self) -> Any:
-        analyzer = self.__dict__.get("_char_analyzer_")
-        if analyzer is None:
-            analyzer = self.__dict__["_char_analyzer_"] = self.char_.build_analyzer()
-        return analyzer
+    def _char_columns(self) -> CharColumns:
+        columns = self.__dict__.get("_char_columns_")
+        if columns is None:
+            columns = self.__dict__["_char_columns_"] = CharColumns(self.char_)
+        return columns
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_char_analyzer_", None)
+        state.pop("_char_columns_", None)
         state.pop("_names_", None)
         return state
 

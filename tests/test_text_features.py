@@ -146,3 +146,21 @@ def test_tone_features_read_the_whole_text():
     assert len(flat) > 2000
     before, after = tone_matrix([flat, flat + "What a wonderful, happy day."])
     assert after[1] > before[1]  # the positive share
+
+
+def test_the_per_word_char_cache_is_bounded_and_changes_no_value():
+    """Character n-gram columns are cached per word; a full cache starts again, and the
+    matrix is the same as without any cache (the vectorizer's own analyzer)."""
+    from model.features import CharColumns, analyzer_columns, tfidf_rows
+
+    texts = ["Ukraine belongs in NATO", "NATO must never admit Ukraine", "Kyiv waits in NATO"]
+    features = TextFeatures(char_words_only=False).fit(texts)
+    docs = [features.normalize(t) for t in texts]
+    small = CharColumns(features.char_, max_words=2)
+    cached = tfidf_rows(features.char_, small, docs)
+    plain = tfidf_rows(
+        features.char_, analyzer_columns(features.char_, features.char_.build_analyzer()), docs
+    )
+    assert len(small._cache) <= 2
+    for got, expected in zip(cached, plain, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -129,9 +129,9 @@ def scored_requests(base_url: str) -> float:
 def soak(seconds: int, warmup: int, connections: int, interval: float) -> dict[str, Any]:
     model_dir = ModelStore().root
     version = ModelStore(model_dir).load().version
-    # Enough distinct statements that none repeats below 1,000 requests/s (~300/s measured
-    # on 2 cores); the `distinct_statements` check says if one did.
-    n_bodies = max(20_000, seconds * 1_000)
+    # Enough distinct statements that none repeats below 3,000 requests/s (about 1,000/s
+    # measured on 2 cores); the `distinct_statements` check says if one did.
+    n_bodies = max(20_000, seconds * 3_000)
     with tempfile.TemporaryDirectory(prefix="stance-soak-") as tmp:
         work = Path(tmp)
         warm_bodies = write_bodies(work / "warmup.jsonl", max(2_000, warmup * 1_000), 1, seed=11)

@@ -19,14 +19,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from model.decoding import check_encoding, decoded_lines
-from model.errors import BatchInputError, ModelError, Option
-
-__all__ = [  # the decoder and the input error are part of the batch library's interface
-    "BatchInputError",
-    "check_encoding",
-    "decoded_lines",
-]
+# The decoder and the input error belong to the batch library's interface (re-exported).
+from model.decoding import check_encoding as check_encoding
+from model.decoding import decoded_lines as decoded_lines
+from model.errors import BatchInputError as BatchInputError
+from model.errors import ModelError, Option
 
 TEXT_COLUMN_CANDIDATES = ("text", "quote", "statement")
 SCORE_COLUMNS = (

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from model.batch import BatchInputError, BatchOptions, BatchSummary, decoded_lines
-from model.batch_formats import format_of, is_jsonl, stream_scored
+from model.batch_formats import format_of, stream_scored
 from model.batch_parquet import is_parquet, write_scored_parquet
-
-__all__ = ["is_jsonl"]
 
 STDIO = "-"
 

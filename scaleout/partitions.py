@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from model.batch import BatchInputError
-from model.batch_files import is_jsonl
+from model.batch_formats import is_jsonl
 from model.batch_parquet import is_parquet
 
 FORMATS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}

@@ -29,7 +29,7 @@ from model.batch import (
     score_texts,
 )
 from model.batch_files import STDIO, BatchResult, atomic_output
-from model.batch_formats import is_jsonl, rows_to_csv_text
+from model.batch_formats import is_jsonl, json_objects, rows_to_csv_text
 
 STATEMENT_COLUMNS = ("article_id", "speaker", "role", "kind", "start", "end", "text")
 COLUMNS = (*STATEMENT_COLUMNS, *SCORE_COLUMNS, ERROR_COLUMN)
@@ -41,15 +41,7 @@ def _articles(
     """(article id, text or None) per input row."""
     if jsonl:
         column = text_column
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BatchInputError(f"line {number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise BatchInputError(f"line {number}: expected a JSON object")
+        for number, obj in json_objects(lines):
             column = column or choose_text_column(list(obj), None)
             yield obj.get("id", number), obj.get(column)
         return

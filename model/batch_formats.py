@@ -88,6 +88,25 @@ class CsvSource:
             yield Record(start, row, row[self.text_index])
 
 
+def json_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line; anything but a JSON object is a
+    `BatchInputError` naming its line."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BatchInputError(
+                f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
+        if not isinstance(obj, dict):
+            raise BatchInputError(
+                f"line {number}: expected a JSON object, got {type(obj).__name__}"
+            )
+        yield number, obj
+
+
 class JsonLinesSource:
     """A JSON Lines stream: one object per line, the text in a detected or named field."""
 
@@ -97,19 +116,7 @@ class JsonLinesSource:
         self.text_column: str | None = options.text_column
 
     def __iter__(self) -> Iterator[Record]:
-        for number, line in enumerate(self._lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BatchInputError(
-                    f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
-                ) from exc
-            if not isinstance(obj, dict):
-                raise BatchInputError(
-                    f"line {number}: expected a JSON object, got {type(obj).__name__}"
-                )
+        for number, obj in json_objects(self._lines):
             if self.text_column is None:
                 self.text_column = choose_text_column(list(obj), None)
             check_collisions(obj, self.produced)

@@ -41,36 +41,23 @@ def _text_body() -> str:
     return html_to_text(text) if request.mimetype == "text/html" else text
 
 
-def _check_text_body(text: str, max_chars: int) -> str:
-    """A text/plain or text/html body is the article's text, with the JSON text's rules."""
-    if not text.strip():
-        raise ApiError(422, "the body is empty; send the article's text")
-    if len(text) > max_chars:
-        raise ApiError(
-            413, f"the body has {len(text)} characters; articles are limited to {max_chars}"
-        )
-    return text
-
-
 def article_items(body: BaseModel) -> list[tuple[Any, str]]:
     """(id, text) of each article of a validated JSON body; an article without an id is
     numbered from 1."""
-    if "text" in type(body).model_fields:
+    articles = getattr(body, "articles", None)
+    if articles is None:
         return [("1", body.text)]  # type: ignore[attr-defined]
     return [
         (article.id if article.id is not None else str(i), article.text)
-        for i, article in enumerate(body.articles, start=1)  # type: ignore[attr-defined]
+        for i, article in enumerate(articles, start=1)
     ]
 
 
 @bp.post("/v1/articles")
 def articles() -> ResponseReturnValue:
-    config = current_app.config
-    if request.mimetype in TEXT_TYPES:
-        items = [("1", _check_text_body(_text_body(), config["MAX_ARTICLE_CHARS"]))]
-    else:
-        body = current_app.extensions["stance_contract"].articles_request(require_json_body())
-        items = article_items(body)
+    # A text/plain or text/html body is one article's text, checked by the same contract.
+    payload = {"text": _text_body()} if request.mimetype in TEXT_TYPES else require_json_body()
+    items = article_items(current_app.extensions["stance_contract"].articles_request(payload))
     model = current_app.extensions["stance_model"]
     results = [{"id": identifier} | score_article(model, text) for identifier, text in items]
     g.n_texts = sum(len(r["statements"]) for r in results)

@@ -97,16 +97,19 @@ class ScoringItem:
 def scoring_items(body: BaseModel, max_chars: int) -> list[ScoringItem]:
     """The statements of a validated score request, in order, each cut to `max_chars` (the
     batch scorer's `first_chars`: one definition of what is scored of a long text)."""
-    if "quotes" in type(body).model_fields:
-        quotes = body.quotes  # type: ignore[attr-defined]
-        texts = [quote.text for quote in quotes]
-    else:
-        quotes = None
-        texts = body.texts if "texts" in type(body).model_fields else [body.text]  # type: ignore[attr-defined]
-    items = [ScoringItem(first_chars(text, max_chars), len(text) > max_chars) for text in texts]
-    for item, quote in zip(items, quotes or [], strict=False):
-        item.id, item.has_id = quote.id, "id" in quote.model_fields_set
-    return items
+    quotes = getattr(body, "quotes", None)
+    if quotes is None:
+        texts = getattr(body, "texts", None) or [body.text]  # type: ignore[attr-defined]
+        return [ScoringItem(first_chars(t, max_chars), len(t) > max_chars) for t in texts]
+    return [
+        ScoringItem(
+            first_chars(quote.text, max_chars),
+            len(quote.text) > max_chars,
+            quote.id,
+            "id" in quote.model_fields_set,
+        )
+        for quote in quotes
+    ]
 
 
 @bp.post("/v1/score")

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -57,6 +58,17 @@ def fit_head(
     ).fit(X, y)
 
 
+def fit_view(view: TextFeatures, texts: Sequence[str]) -> tuple[TextFeatures, sp.csr_matrix]:
+    """A view fitted on `texts`, and their matrix (a joblib task returns both)."""
+    matrix = view.fit_transform(texts)
+    return view, matrix
+
+
+def stance_matrix(matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """The stance head's features: every view's columns side by side."""
+    return matrices[0] if len(matrices) == 1 else sp.hstack(matrices, format="csr")
+
+
 def head_weights(head: LogisticRegression, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """A head's (features x labels) weight matrix and bias, columns in `labels` order."""
     order = [list(head.classes_).index(label) for label in labels]
@@ -83,8 +95,11 @@ class StanceSentimentModel(BaseEstimator):
 
     The defaults are the shipped model's: speakers' names dropped after their titles, the words
     naming the question kept out of unigrams and character n-grams, synonyms as one word, and
-    character n-grams of bare words (see `model.features.TextFeatures`). Each was measured on
-    real statements and on the behavioural tests (README, "Accuracy on real statements").
+    character n-grams of bare words (see `model.features.TextFeatures`). With `target_window`,
+    both heads also see a second view of each statement: only the words within that many words
+    of a word naming the question (NATO, membership, accession, neutrality, ...), so what is
+    said about the question weighs more than the context around it. Each was measured on real
+    statements and on the behavioural tests (README, "Accuracy on real statements").
     """
 
     def __init__(
@@ -105,6 +120,7 @@ class StanceSentimentModel(BaseEstimator):
         char_words_only: bool = True,
         mask_target_terms: bool = True,
         mask_speaker_names: bool = True,
+        target_window: int | None = 7,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -122,10 +138,11 @@ class StanceSentimentModel(BaseEstimator):
         self.char_words_only = char_words_only
         self.mask_target_terms = mask_target_terms
         self.mask_speaker_names = mask_speaker_names
+        self.target_window = target_window
 
     # -- fitting -------------------------------------------------------------------------
 
-    def make_features(self) -> TextFeatures:
+    def make_features(self, window: int | None = None) -> TextFeatures:
         return TextFeatures(
             word_ngram_range=self.word_ngram_range,
             char_ngram_range=self.char_ngram_range,
@@ -136,24 +153,55 @@ class StanceSentimentModel(BaseEstimator):
             char_words_only=self.__dict__.get("char_words_only", False),
             mask_target_terms=self.__dict__.get("mask_target_terms", False),
             mask_speaker_names=self.__dict__.get("mask_speaker_names", False),
+            window=window,
         )
 
+    def make_views(self) -> list[TextFeatures]:
+        """Unfitted feature views: the whole text (both heads), then with `target_window` the
+        words near the question (the stance head only; tone belongs to the whole text)."""
+        window = self.__dict__.get("target_window")  # models fitted before the option: none
+        return [self.make_features()] + ([self.make_features(window)] if window else [])
+
+    def views(self) -> list[TextFeatures]:
+        """The fitted feature views, in `make_views` order."""
+        window = self.__dict__.get("window_features_")
+        return [self.features_] if window is None else [self.features_, window]
+
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
-        """Shared features, plus the weighted VADER columns when the model uses them."""
+        """The whole-text view's features, plus the weighted VADER columns when the model uses
+        them."""
         if not self.use_vader:
             return X
         tone = tone_matrix(list(texts)) * np.float32(self.vader_weight)
         return sp.hstack([X, sp.csr_matrix(tone)], format="csr")
 
     def fit(
-        self, texts: Sequence[str], stance: Sequence[str], sentiment: Sequence[str]
+        self,
+        texts: Sequence[str],
+        stance: Sequence[str],
+        sentiment: Sequence[str],
+        n_jobs: int | None = None,
     ) -> StanceSentimentModel:
+        """Fit the views, then both heads; `n_jobs` (joblib's meaning) fits the views side by
+        side and the two heads side by side."""
         texts = check_texts(texts)
-        self.features_ = self.make_features().fit(texts)
-        X = self.features_.transform(texts)
-        self.stance_head_ = fit_head(X, stance, self.stance_C, self.class_weight)
-        self.sentiment_head_ = fit_head(
-            self.sentiment_matrix(X, texts), sentiment, self.sentiment_C, self.class_weight
+        parallel = Parallel(n_jobs=n_jobs)
+        fitted = parallel(delayed(fit_view)(view, texts) for view in self.make_views())
+        self.features_, *window = [view for view, _ in fitted]
+        self.window_features_ = window[0] if window else None
+        matrices = [matrix for _, matrix in fitted]
+        self.stance_head_, self.sentiment_head_ = parallel(
+            [
+                delayed(fit_head)(
+                    stance_matrix(matrices), stance, self.stance_C, self.class_weight
+                ),
+                delayed(fit_head)(
+                    self.sentiment_matrix(matrices[0], texts),
+                    sentiment,
+                    self.sentiment_C,
+                    self.class_weight,
+                ),
+            ]
         )
         return self
 
@@ -164,20 +212,28 @@ class StanceSentimentModel(BaseEstimator):
         texts = check_texts(texts)
         if not texts:
             return np.empty((0, 3)), np.empty((0, 3))
-        return self._proba(self.features_.transform(texts), texts)
+        return self._proba([view.transform(texts) for view in self.views()], texts)
 
-    def _proba(self, X: sp.csr_matrix, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities from already computed features `X` of `texts`."""
+    def _proba(
+        self, matrices: list[sp.csr_matrix], texts: list[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities from already computed features of `texts`, one matrix per view."""
         stance_w, stance_b = self._weights("stance")
         sentiment_w, sentiment_b = self._weights("sentiment")
-        stance = (X @ stance_w + stance_b) / self.stance_temperature
-        n = X.shape[1]
-        sentiment = X @ sentiment_w[:n] + sentiment_b
+        stance = stance_b
+        offset = 0
+        for X in matrices:  # the stance weights of each view's columns, without stacking them
+            stance = stance + X @ stance_w[offset : offset + X.shape[1]]
+            offset += X.shape[1]
+        n = matrices[0].shape[1]
+        sentiment = matrices[0] @ sentiment_w[:n] + sentiment_b
         if self.use_vader:
             tone = tone_matrix(texts) * np.float32(self.vader_weight)
             # einsum, not BLAS: a row's result must not depend on how many rows share the call.
             sentiment += np.einsum("ij,jk->ik", tone, sentiment_w[n:], optimize=False)
-        return softmax(stance), softmax(sentiment / self.sentiment_temperature)
+        return softmax(stance / self.stance_temperature), softmax(
+            sentiment / self.sentiment_temperature
+        )
 
     def _weights(self, head: str) -> tuple[np.ndarray, np.ndarray]:
         """Each head's weights in label order, computed once per process (not pickled)."""
@@ -218,24 +274,31 @@ class StanceSentimentModel(BaseEstimator):
         they occur in, so the features listed are words and word n-grams.
         """
         [text] = check_texts([text])
-        X = self.features_.transform([text])
-        stance, sentiment = self._proba(X, [text])
+        matrices = [view.transform([text]) for view in self.views()]
+        stance, sentiment = self._proba(matrices, [text])
         prediction = {
             "stance": describe(stance[0], STANCE_LABELS),
             "sentiment": describe(sentiment[0], SENTIMENT_LABELS),
         }
         out: dict[str, dict[str, Any]] = {}
-        for head_name, head, Xh, temperature in (
-            ("stance", self.stance_head_, X, self.stance_temperature),
+        for head_name, head, Xh, views, temperature in (
+            (
+                "stance",
+                self.stance_head_,
+                stance_matrix(matrices),
+                self.views(),
+                self.stance_temperature,
+            ),
             (
                 "sentiment",
                 self.sentiment_head_,
-                self.sentiment_matrix(X, [text]),
+                self.sentiment_matrix(matrices[0], [text]),
+                self.views()[:1],
                 self.sentiment_temperature,
             ),
         ):
             label = prediction[head_name]["label"]
-            contributions, bias = self._contributions(head, Xh, label, temperature, text)
+            contributions, bias = self._contributions(head, Xh, views, label, temperature, text)
             ranked = sorted(contributions.items(), key=lambda item: item[1])
             toward = [
                 {"feature": f, "weight": round(w, 6)} for f, w in reversed(ranked[-k:]) if w > 0
@@ -251,33 +314,49 @@ class StanceSentimentModel(BaseEstimator):
         return out
 
     def _contributions(
-        self, head: LogisticRegression, Xh: sp.csr_matrix, label: str, temperature: float, text: str
+        self,
+        head: LogisticRegression,
+        Xh: sp.csr_matrix,
+        views: list[TextFeatures],
+        label: str,
+        temperature: float,
+        text: str,
     ) -> tuple[dict[str, float], float]:
         classes = list(head.classes_)
         c = classes.index(label)
         direction = (head.coef_[c] - head.coef_.mean(axis=0)) / temperature
         bias = float((head.intercept_[c] - head.intercept_.mean()) / temperature)
         row = Xh.getrow(0).tocoo()
-        words, chars = self.features_.feature_names()
-        n_word = len(words)
-        n_char = len(chars) if chars is not None else 0
+        weights = {
+            int(j): float(value * direction[j]) for j, value in zip(row.col, row.data, strict=True)
+        }
         contributions: dict[str, float] = {}
-        char_weights: dict[str, float] = {}
-        for j, value in zip(row.col, row.data, strict=True):
-            weight = float(value * direction[j])
-            if j < n_word:
-                name = words[j]
-                contributions[name] = contributions.get(name, 0.0) + weight
-            elif j < n_word + n_char:
-                char_weights[chars[j - n_word]] = weight
-            else:
-                name = TONE_NAMES[j - n_word - n_char]
-                contributions[name] = contributions.get(name, 0.0) + weight
-        normalized = self.features_.char_text(self.features_.normalize(text))
-        for word, weight in credit_char_ngrams(
-            char_weights, normalized, self.char_ngram_range, normalized=True
-        ).items():
-            contributions[word] = contributions.get(word, 0.0) + weight
+
+        def add(name: str, weight: float) -> None:
+            contributions[name] = contributions.get(name, 0.0) + weight
+
+        # Each view's word n-grams by name (the same n-gram in two views adds up), its
+        # character n-grams credited to the words of the text as that view saw it.
+        offset = 0
+        for view in views:
+            words, chars = view.feature_names()
+            n_word = len(words)
+            n_char = len(chars) if chars is not None else 0
+            char_weights: dict[str, float] = {}
+            for j, weight in weights.items():
+                if offset <= j < offset + n_word:
+                    add(words[j - offset], weight)
+                elif offset + n_word <= j < offset + n_word + n_char:
+                    char_weights[chars[j - offset - n_word]] = weight
+            seen = view.char_text(view.normalize(text))
+            for word, weight in credit_char_ngrams(
+                char_weights, seen, self.char_ngram_range, normalized=True
+            ).items():
+                add(word, weight)
+            offset += n_word + n_char
+        for j, weight in weights.items():
+            if j >= offset:
+                add(TONE_NAMES[j - offset], weight)
         return contributions, bias
 
 

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from model.text import TARGET_TERMS, CharText, normalize, tokenize
+from model.text import TARGET_TERMS, CharText, normalize, target_windows, tokenize
 
 
 class WordNgrams:
@@ -140,7 +140,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
     `mask_target_terms`, the words that name the question (`model.text.TARGET_TERMS`) give no
     unigram and no character n-grams, only word n-grams with their neighbours; with
     `mask_speaker_names`, a titled person's name is dropped and the title kept
-    (`model.text.mask_titled_names`), so the speaker's name never decides the label.
+    (`model.text.mask_titled_names`), so the speaker's name never decides the label; with
+    `window`, the features see only the words within `window` words of a word that names the
+    question (`model.text.target_windows`): the same statement seen a second time, closer up.
     """
 
     def __init__(
@@ -155,6 +157,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         char_words_only: bool = False,
         mask_target_terms: bool = False,
         mask_speaker_names: bool = False,
+        window: int | None = None,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -166,16 +169,25 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.char_words_only = char_words_only
         self.mask_target_terms = mask_target_terms
         self.mask_speaker_names = mask_speaker_names
+        self.window = window
 
     def normalize(self, text: str) -> str:
-        """The text as these features see it (features pickled before the option: no tags)."""
-        return normalize(
+        """The text as these features see it (features pickled before an option: without it)."""
+        normalized = normalize(
             text,
             self.__dict__.get("hashtag_tokens", False),
             self.__dict__.get("mask_speaker_names", False),
         )
+        window = self.__dict__.get("window")
+        return target_windows(normalized, window) if window else normalized
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeatures:
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None) -> sp.csr_matrix:
+        """Fit on `texts` and return their matrix (what `transform` gives them), built from the
+        counts the fit makes anyway rather than by counting every text a second time."""
         normalized = [self.normalize(t) for t in texts]
         self.word_ = TfidfVectorizer(
             analyzer=WordNgrams(
@@ -189,7 +201,8 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             min_df=self.min_df,
             max_features=self.max_features,
             dtype=np.float32,
-        ).fit(normalized)
+        )
+        blocks = [self.word_.fit_transform(normalized)]
         self.char_ = None
         if self.char_ngram_range is not None:
             self.char_ = TfidfVectorizer(
@@ -201,8 +214,11 @@ class TextFeatures(BaseEstimator, TransformerMixin):
                 min_df=self.min_df,
                 max_features=self.max_features,
                 dtype=np.float32,
-            ).fit(normalized)
-        return self
+            )
+            blocks.append(self.char_.fit_transform(normalized))
+        matrix = sp.hstack(blocks, format="csr")
+        matrix.sort_indices()
+        return matrix
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The same matrix as the vectorizers' own `transform`, without their per-call checks.
@@ -218,6 +234,10 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             blocks.append(tfidf_rows(self.char_, self._char_columns(), normalized))
             widths.append(len(self.char_.vocabulary_))
         return stack_columns(blocks, widths)
+
+    @property
+    def n_features_(self) -> int:
+        return self.n_word_features_ + (len(self.char_.vocabulary_) if self.char_ else 0)
 
     def _char_preprocessor(self) -> CharText | None:
         words_only = self.__dict__.get("char_words_only", False)

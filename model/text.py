@@ -183,6 +183,56 @@ class CharText:
 _EDGE = "\"'.,;:!?()[]…"
 
 
+# The words that say a sentence is about the question: the Alliance, joining it, the road to it
+# and the alternatives to it. A statement's stance is said near them ("the Alliance should give
+# Kyiv a clear roadmap to membership"); the rest of a long real statement is context (arms
+# deliveries, the war, the economy) whose words the corpus ties to one side by accident.
+ANCHOR_TERMS = frozenset(
+    [
+        "nato",
+        "nato's",
+        "alliance",
+        "alliance's",
+        "bloc",
+        "membership",
+        "member",
+        "accession",
+        "accede",
+        "join",
+        "joining",
+        "joined",
+        "joins",
+        "admission",
+        "admit",
+        "admitting",
+        "invitation",
+        "invite",
+        "invited",
+        "map",
+        "door",
+        "enlargement",
+        "expansion",
+        "euro-atlantic",
+        "article",
+        "neutral",
+        "neutrality",
+        "non-bloc",
+        "non-aligned",
+    ]
+)
+
+
+def target_windows(normalized: str, reach: int) -> str:
+    """The words of a normalised text within `reach` words of an `ANCHOR_TERMS` word, in order
+    (overlapping windows merge); the whole text when no word names the question."""
+    words = normalized.split()
+    anchors = [i for i, word in enumerate(words) if word.strip(_EDGE) in ANCHOR_TERMS]
+    if not anchors:
+        return normalized
+    near = {i for anchor in anchors for i in range(anchor - reach, anchor + reach + 1)}
+    return " ".join(word for i, word in enumerate(words) if i in near)
+
+
 # A `#` only ever starts a token in text normalised with `hashtag_tokens`.
 _TOKEN = re.compile(r"#?[^\W_]+(?:['-][^\W_]+)*|[?!]")
 _CLAUSE_END = frozenset({"?", "!"})

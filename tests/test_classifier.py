@@ -217,3 +217,60 @@ def test_a_statement_scores_the_same_alone_and_in_any_batch(loaded_model):
     for text, in_batch in zip(texts, together, strict=True):
         assert loaded_model.predict([text])[0] == in_batch
     assert loaded_model.predict(texts[::-1]) == together[::-1]
+
+
+WINDOW_TEXTS = [
+    "After a long and bitter winter of shelling, Ukraine must join NATO now",
+    "After a long and bitter winter of shelling, Ukraine must never join NATO",
+    "After a long and bitter winter of shelling, the ministers met in Brussels",
+    "Grateful and hopeful: the Alliance should invite Kyiv this year",
+    "Furious: the Alliance should keep Kyiv out for good",
+    "Calm talks today on grain exports and energy",
+]
+WINDOW_STANCE = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+WINDOW_SENTIMENT = ["negative", "negative", "neutral", "positive", "negative", "neutral"]
+
+
+def test_target_window_view_feeds_the_stance_head_only():
+    """With `target_window`, the stance head sees the whole text and the words near the
+    question; the sentiment head, judging the tone of the whole text, is the same model as
+    without the window."""
+    plain = StanceSentimentModel(target_window=None).fit(
+        WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT
+    )
+    windowed = StanceSentimentModel(target_window=3).fit(
+        WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT
+    )
+    assert 1 == len(plain.views()) and 2 == len(windowed.views())
+    width = sum(view.n_features_ for view in windowed.views())
+    assert width == windowed.stance_head_.coef_.shape[1]
+    texts = ["Bitter winter, but Ukraine must join NATO", "Calm talks on grain"]
+    _, plain_tone = plain.predict_proba(texts)
+    stance, windowed_tone = windowed.predict_proba(texts)
+    np.testing.assert_allclose(plain_tone, windowed_tone)
+    assert not np.allclose(plain.predict_proba(texts)[0], stance)
+
+
+def test_target_window_model_explains_exactly_with_one_entry_per_word():
+    """A word seen by both views is one explained feature, and the weights still sum to the
+    centred log-probability."""
+    model = StanceSentimentModel(target_window=3).fit(WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT)
+    text = "After the winter of shelling, Ukraine must join NATO"
+    e = model.explain(text, k=50)["stance"]
+    names = [f["feature"] for f in e["toward"] + e["against"]]
+    assert len(names) == len(set(names))
+    assert "must" in e["all"]
+    log_p = np.log(model.predict_proba([text])[0][0])
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )
+
+
+def test_fitting_views_and_heads_in_parallel_gives_the_same_model():
+    """n_jobs only changes where the work runs, not the model."""
+    serial = StanceSentimentModel().fit(WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT)
+    parallel = StanceSentimentModel().fit(WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT, n_jobs=2)
+    for a, b in zip(
+        serial.predict_proba(WINDOW_TEXTS), parallel.predict_proba(WINDOW_TEXTS), strict=True
+    ):
+        np.testing.assert_allclose(a, b)

@@ -43,8 +43,15 @@ def corpus() -> list[str]:
             min_df=2,
         ),
         lambda: TextFeatures(char_ngram_range=None, mark_negation=False, word_ngram_range=(1, 2)),
+        lambda: StanceSentimentModel().make_views()[-1],
     ],
-    ids=["as-the-model-ships", "textfeatures-defaults", "every-option", "words-only"],
+    ids=[
+        "as-the-model-ships",
+        "textfeatures-defaults",
+        "every-option",
+        "words-only",
+        "target-window-view",
+    ],
 )
 def test_tfidf_transform_equals_scikit_learns_on_the_corpus(
     corpus: list[str], make_features: Callable[[], TextFeatures]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.features import TextFeatures, WordNgrams
-from model.text import normalize, tokenize
+from model.text import normalize, target_windows, tokenize
 from model.tone import tone_matrix, tone_scores
 
 
@@ -164,3 +164,38 @@ def test_the_per_word_char_cache_is_bounded_and_changes_no_value():
     assert len(small._cache) <= 2
     for got, expected in zip(cached, plain, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_target_windows_keep_only_the_words_near_a_word_naming_the_question():
+    """Words within `reach` of NATO, membership, neutrality and the like stay, in order; the
+    context further away goes, and overlapping windows merge."""
+    text = "after months of shelling and sanctions the alliance should help kyiv soon, he said"
+    assert "the alliance should" == target_windows(text, 1)
+    assert "sanctions the alliance should help" == target_windows(text, 2)
+    assert "a neutral b c membership d" == target_windows("x y a neutral b c membership d", 1)
+
+
+def test_target_windows_keep_a_text_that_never_names_the_question_whole():
+    """A statement without any such word is seen whole, not as nothing."""
+    assert "grain exports rose last month." == target_windows("grain exports rose last month.", 3)
+
+
+def test_window_features_see_only_the_words_near_the_question():
+    """A `window` view has no features for context words far from NATO or membership."""
+    texts = ["weapons and money arrive while ukraine must join nato soon", "nato meets today"]
+    features = TextFeatures(window=2, char_ngram_range=None).fit(texts)
+    words = set(features.feature_names()[0])
+    assert {"must", "join", "nato", "soon", "today"} <= words
+    assert not {"weapons", "money", "arrive"} & words
+
+
+def test_fit_transform_gives_the_matrix_transform_gives():
+    """The matrix made from the fit's own counts is the matrix `transform` makes afterwards."""
+    texts = ["Ukraine must join NATO.", "Never: Kyiv stays neutral!", "Ministers meet today"]
+    features = TextFeatures(window=2, canonical_terms=True, char_words_only=True)
+    fitted = features.fit_transform(texts)
+    again = features.transform(texts)
+    assert fitted.shape == again.shape
+    assert np.array_equal(fitted.indices, again.indices)
+    assert np.array_equal(fitted.indptr, again.indptr)
+    assert float(np.abs(fitted.data - again.data).max()) < 1e-6

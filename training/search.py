@@ -22,6 +22,7 @@ from model.classifier import (
     fit_head,
     head_logits,
     softmax,
+    stance_matrix,
 )
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
@@ -72,17 +73,22 @@ def _fold_logits(
     test: np.ndarray,
     grids: Mapping[str, Sequence[float]],
 ) -> tuple[np.ndarray, dict[float, np.ndarray], dict[float, np.ndarray]]:
-    features = base.make_features().fit([texts[i] for i in train])
-    X = features.transform(texts)
-    Xs = base.sentiment_matrix(X, texts) if sentiment is not None else None
+    train_texts = [texts[i] for i in train]
+    test_texts = [texts[i] for i in test]
+    views = base.make_views()
+    train_matrices = [view.fit_transform(train_texts) for view in views]
+    test_matrices = [view.transform(test_texts) for view in views]
     stance_out, sentiment_out = {}, {}
+    X_train, X_test = stance_matrix(train_matrices), stance_matrix(test_matrices)
     for C in grids["stance"]:
-        head = fit_head(X[train], stance[train], C, base.class_weight, SEARCH_TOLERANCE)
-        stance_out[C] = head_logits(head, X[test], STANCE_LABELS)
+        head = fit_head(X_train, stance[train], C, base.class_weight, SEARCH_TOLERANCE)
+        stance_out[C] = head_logits(head, X_test, STANCE_LABELS)
     if sentiment is not None:
+        S_train = base.sentiment_matrix(train_matrices[0], train_texts)
+        S_test = base.sentiment_matrix(test_matrices[0], test_texts)
         for C in grids["sentiment"]:
-            head = fit_head(Xs[train], sentiment[train], C, base.class_weight, SEARCH_TOLERANCE)
-            sentiment_out[C] = head_logits(head, Xs[test], SENTIMENT_LABELS)
+            head = fit_head(S_train, sentiment[train], C, base.class_weight, SEARCH_TOLERANCE)
+            sentiment_out[C] = head_logits(head, S_test, SENTIMENT_LABELS)
     return test, stance_out, sentiment_out
 
 

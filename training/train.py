@@ -92,7 +92,7 @@ def fit_model(
         n_jobs=config.n_jobs,
     )
     estimator = StanceSentimentModel(**search.params).fit(
-        quotes.texts, quotes.stance, quotes.sentiment
+        quotes.texts, quotes.stance, quotes.sentiment, n_jobs=config.n_jobs
     )
     evidence = {
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in search.params.items()},

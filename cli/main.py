@@ -178,7 +178,7 @@ def _add_evaluate_articles(commands: Any) -> None:
     p = commands.add_parser(
         "evaluate-articles",
         help="measure article mode on gold articles (statements, speakers, stances)",
-        description="Statement precision and recall (span overlap >= 50 %%), speaker and kind "
+        description="Statement precision and recall (span overlap >= 50 %), speaker and kind "
         "accuracy on matched statements, and statement and per-speaker stance accuracy, on the "
         "gold articles (training/data/articles/).",
     )
@@ -238,7 +238,7 @@ def _add_compare(commands: Any) -> None:
         "compare",
         help="compare two model versions on a labelled CSV (paired bootstrap)",
         description="Scores the same rows with both versions and reports each head's macro-F1, "
-        "the difference B - A and its 95 %% paired-bootstrap interval.",
+        "the difference B - A and its 95 % paired-bootstrap interval.",
     )
     p.add_argument("a", help="model version A (the baseline)")
     p.add_argument("b", help="model version B (the candidate)")

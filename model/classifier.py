@@ -167,6 +167,14 @@ class StanceSentimentModel(BaseEstimator):
         window = self.__dict__.get("window_features_")
         return [self.features_] if window is None else [self.features_, window]
 
+    def view_matrices(self, texts: Sequence[str]) -> list[sp.csr_matrix]:
+        """Each view's features of `texts`; the texts are normalised once for all views."""
+        normalized = [self.features_.normalize(text) for text in texts]
+        return [
+            view.transform_normalized([view.narrow(text) for text in normalized])
+            for view in self.views()
+        ]
+
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
         """The whole-text view's features, plus the weighted VADER columns when the model uses
         them."""
@@ -212,7 +220,7 @@ class StanceSentimentModel(BaseEstimator):
         texts = check_texts(texts)
         if not texts:
             return np.empty((0, 3)), np.empty((0, 3))
-        return self._proba([view.transform(texts) for view in self.views()], texts)
+        return self._proba(self.view_matrices(texts), texts)
 
     def _proba(
         self, matrices: list[sp.csr_matrix], texts: list[str]
@@ -274,7 +282,7 @@ class StanceSentimentModel(BaseEstimator):
         they occur in, so the features listed are words and word n-grams.
         """
         [text] = check_texts([text])
-        matrices = [view.transform([text]) for view in self.views()]
+        matrices = self.view_matrices([text])
         stance, sentiment = self._proba(matrices, [text])
         prediction = {
             "stance": describe(stance[0], STANCE_LABELS),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import Any
@@ -38,7 +37,8 @@ class WordNgrams:
         if grams and self.__dict__.get("mask_targets", False):
             grams = [t for t in grams if t not in TARGET_TERMS]
         for n in range(max(low, 2), high + 1):
-            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+            # n copies of the tokens, each shifted by one more: zip stops at the shortest.
+            grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
         return grams
 
 
@@ -50,17 +50,23 @@ def tfidf_rows(
     `columns_of(doc)` lists the vocabulary column of each of the doc's n-grams found in the
     vocabulary, once per occurrence.
     """
-    indptr = [0]
-    indices: list[int] = []
-    counts: list[int] = []
+    occurrences: list[int] = []
+    ends = [0]
     for doc in docs:
-        row = Counter(columns_of(doc))  # counted in C
-        indices.extend(row)
-        counts.extend(row.values())
-        indptr.append(len(indices))
-    columns = np.asarray(indices, dtype=np.int32)
-    values = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * vectorizer.idf_[columns]
-    pointers = np.asarray(indptr, dtype=np.int64)
+        occurrences.extend(columns_of(doc))
+        ends.append(len(occurrences))
+    # Each (row, column) pair counted at once, in C: unique keys come back sorted by row, then
+    # by column.
+    width = len(vectorizer.idf_)
+    rows = np.repeat(np.arange(len(docs), dtype=np.int64), np.diff(ends))
+    keys, counts = np.unique(
+        rows * width + np.asarray(occurrences, dtype=np.int64), return_counts=True
+    )
+    row_of, columns = np.divmod(keys, width)
+    columns = columns.astype(np.int32)
+    pointers = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=len(docs)), out=pointers[1:])
+    values = (np.log(counts.astype(np.float64)) + 1.0) * vectorizer.idf_[columns]
     lengths = np.diff(pointers)
     if len(values):
         norms = np.sqrt(np.add.reduceat(values * values, pointers[:-1][lengths > 0]))
@@ -178,7 +184,11 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             self.__dict__.get("hashtag_tokens", False),
             self.__dict__.get("mask_speaker_names", False),
         )
-        window = self.__dict__.get("window")
+        return self.narrow(normalized)
+
+    def narrow(self, normalized: str) -> str:
+        """A normalised text as this view sees it: its target windows, or all of it."""
+        window = self.__dict__.get("window")  # features pickled before the option: all of it
         return target_windows(normalized, window) if window else normalized
 
     def fit(self, texts: Sequence[str], y: Any = None) -> TextFeatures:
@@ -226,7 +236,10 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         scikit-learn validates inputs on every call, which costs more than the features of a
         single statement; here each block is counted, weighted and normalised directly.
         """
-        normalized = [self.normalize(t) for t in texts]
+        return self.transform_normalized([self.normalize(t) for t in texts])
+
+    def transform_normalized(self, normalized: Sequence[str]) -> sp.csr_matrix:
+        """`transform` of texts already in the form `normalize` gives."""
         words = analyzer_columns(self.word_, self.word_.analyzer)
         blocks = [tfidf_rows(self.word_, words, normalized)]
         widths = [len(self.word_.vocabulary_)]

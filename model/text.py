@@ -68,17 +68,25 @@ def normalize(text: str, hashtag_tokens: bool = False, mask_names: bool = False)
     `hashtag_tokens` the whole tag follows as one more word, `ukraine in nato #ukraineinnato`,
     so `#ProLife` and `#prolife` share a feature however they are cased.
     """
-    text = _SURROGATES.sub(" ", text)
-    text = _CONTROL.sub(" ", text)
+    # Each pattern runs only when the characters it needs are there: most statements have no
+    # URL, mention, hashtag or contraction, and these steps run on every text scored.
+    if not text.isascii():
+        text = _SURROGATES.sub(" ", text)
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     if mask_names:
         text = mask_titled_names(text)
-    text = _URL.sub(" url ", text)
-    text = _MENTION.sub(" @user ", text)
-    text = _HASHTAG.sub(_split_and_keep_hashtag if hashtag_tokens else _split_hashtag, text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" url ", text)
+    if "@" in text:
+        text = _MENTION.sub(" @user ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(_split_and_keep_hashtag if hashtag_tokens else _split_hashtag, text)
     text = text.lower()
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    if "n't" in text or "cannot" in text:
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -86,11 +94,11 @@ def normalize(text: str, hashtag_tokens: bool = False, mask_names: bool = False)
 # Alliance" where opponents say "NATO", and a model should not learn the synonym as a stance.
 # Other countries that are or were candidates share one word, so "Finland should join" and
 # "Georgia should join" teach the same lesson: another country's accession.
-_CANONICAL_PHRASES = (
-    (re.compile(r"\bnorth atlantic treaty organi[sz]ation\b"), "nato"),
-    (re.compile(r"\b(?:the )?north atlantic alliance\b"), "nato"),
-    (re.compile(r"\bnorth macedonia\b"), "macedonia"),
-    (re.compile(r"\bbosnia and herzegovina\b"), "bosnia"),
+_CANONICAL_PHRASES = (  # (a word each match contains, pattern, replacement)
+    ("north", re.compile(r"\bnorth atlantic treaty organi[sz]ation\b"), "nato"),
+    ("north", re.compile(r"\b(?:the )?north atlantic alliance\b"), "nato"),
+    ("north", re.compile(r"\bnorth macedonia\b"), "macedonia"),
+    ("bosnia", re.compile(r"\bbosnia and herzegovina\b"), "bosnia"),
 )
 CANONICAL_WORDS = {
     "alliance": "nato",
@@ -124,8 +132,9 @@ CANONICAL_WORDS = {
 
 def canonicalize(normalized: str) -> str:
     """A normalised text with multi-word names reduced to one word ("north atlantic alliance")."""
-    for pattern, replacement in _CANONICAL_PHRASES:
-        normalized = pattern.sub(replacement, normalized)
+    for hint, pattern, replacement in _CANONICAL_PHRASES:
+        if hint in normalized:
+            normalized = pattern.sub(replacement, normalized)
     return normalized
 
 

@@ -44,6 +44,13 @@ def render_card(metadata: dict[str, Any]) -> str:
         f" {params['class_weight']}), temperature-scaled on out-of-fold predictions"
         f" (T={params['stance_temperature']:.3f} and {params['sentiment_temperature']:.3f}).",
         f"The sentiment head also sees VADER lexicon scores: {'yes' if params['use_vader'] else 'no'}.",
+        (
+            f"The stance head also sees the same features of only the words within"
+            f" {params['target_window']} words of a word naming the question (NATO, membership,"
+            " accession, neutrality, ...)."
+            if params.get("target_window")
+            else "The stance head sees the whole text only (no target window)."
+        ),
         "",
         "## Training data",
         f"`{data['source']}` ({data['rows']} rows, sha256 `{data['sha256'][:16]}...`).",

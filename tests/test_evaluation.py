@@ -137,3 +137,22 @@ def test_profile_puts_sets_side_by_side(tiny_csv, real_style_csv, capsys):
     code, out, _ = run(capsys, "profile", tiny_csv, path)
     assert 0 == code and out.startswith(f"| | {tiny_csv} | {path} |")
     assert "| names NATO |" in out
+
+
+def test_profile_counts_negation_per_stance_label():
+    """The share of each label's rows with a negation (not, no, never, n't, ...) is reported."""
+    from training.dataset import LabelledQuotes
+    from training.profile import profile
+
+    quotes = LabelledQuotes(
+        texts=["Ukraine must not join.", "Kyiv won't wait.", "Kyiv joins.", "A meeting today."],
+        stance=["oppose", "support", "support", "neutral"],
+        sentiment=["neutral"] * 4,
+        source="test",
+        sha256="0",
+        columns={},
+    )
+    shares = profile(quotes)
+    assert 1.0 == shares["  oppose rows with a negation"]
+    assert 0.5 == shares["  support rows with a negation"]
+    assert 0.0 == shares["  neutral rows with a negation"]

@@ -1,4 +1,5 @@
-"""The stance + sentiment estimator: one shared text-feature step, one linear head per task.
+"""The stance + sentiment estimator: text-feature views of each statement, one linear head per
+task. Both heads see the whole text; the stance head also sees the words near the question.
 
 Both heads are multinomial logistic regressions whose logits are divided by a temperature
 fitted on out-of-fold predictions (temperature scaling), so probabilities are calibrated and
@@ -96,9 +97,9 @@ class StanceSentimentModel(BaseEstimator):
     The defaults are the shipped model's: speakers' names dropped after their titles, the words
     naming the question kept out of unigrams and character n-grams, synonyms as one word, and
     character n-grams of bare words (see `model.features.TextFeatures`). With `target_window`,
-    both heads also see a second view of each statement: only the words within that many words
-    of a word naming the question (NATO, membership, accession, neutrality, ...), so what is
-    said about the question weighs more than the context around it. Each was measured on real
+    the stance head also sees a second view of each statement: only the words within that many
+    words of a word naming the question (NATO, membership, accession, neutrality, ...), so what
+    is said about the question weighs more than the context around it. Each was measured on real
     statements and on the behavioural tests (README, "Accuracy on real statements").
     """
 

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from model.errors import InputTextError
 from model.features import TextFeatures
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
-from model.text import normalize
+from model.text import SCOPE_NAMES, normalize, scope_flags
 from model.tone import TONE_NAMES, tone_matrix
 
 HEADS: dict[str, tuple[str, ...]] = {"stance": STANCE_LABELS, "sentiment": SENTIMENT_LABELS}
@@ -65,9 +65,9 @@ def fit_view(view: TextFeatures, texts: Sequence[str]) -> tuple[TextFeatures, sp
     return view, matrix
 
 
-def stance_matrix(matrices: list[sp.csr_matrix]) -> sp.csr_matrix:
-    """The stance head's features: every view's columns side by side."""
-    return matrices[0] if len(matrices) == 1 else sp.hstack(matrices, format="csr")
+def scope_matrix(texts: Sequence[str]) -> np.ndarray:
+    """`model.text.scope_flags` of each text, one row per text."""
+    return np.array([scope_flags(text) for text in texts], dtype=np.float32).reshape(-1, 2)
 
 
 def head_weights(head: LogisticRegression, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +122,7 @@ class StanceSentimentModel(BaseEstimator):
         mask_target_terms: bool = True,
         mask_speaker_names: bool = True,
         target_window: int | None = 7,
+        scope_features: bool = True,
     ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
@@ -140,6 +141,7 @@ class StanceSentimentModel(BaseEstimator):
         self.mask_target_terms = mask_target_terms
         self.mask_speaker_names = mask_speaker_names
         self.target_window = target_window
+        self.scope_features = scope_features
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -176,6 +178,13 @@ class StanceSentimentModel(BaseEstimator):
             for view in self.views()
         ]
 
+    def stance_matrix(self, matrices: list[sp.csr_matrix], texts: Sequence[str]) -> sp.csr_matrix:
+        """Every view's columns side by side, then the scope columns when the model uses them."""
+        blocks = list(matrices)
+        if self.__dict__.get("scope_features"):  # models fitted before the option: none
+            blocks.append(sp.csr_matrix(scope_matrix(texts)))
+        return blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
+
     def sentiment_matrix(self, X: sp.csr_matrix, texts: Sequence[str]) -> sp.csr_matrix:
         """The whole-text view's features, plus the weighted VADER columns when the model uses
         them."""
@@ -202,7 +211,7 @@ class StanceSentimentModel(BaseEstimator):
         self.stance_head_, self.sentiment_head_ = parallel(
             [
                 delayed(fit_head)(
-                    stance_matrix(matrices), stance, self.stance_C, self.class_weight
+                    self.stance_matrix(matrices, texts), stance, self.stance_C, self.class_weight
                 ),
                 delayed(fit_head)(
                     self.sentiment_matrix(matrices[0], texts),
@@ -234,6 +243,9 @@ class StanceSentimentModel(BaseEstimator):
         for X in matrices:  # the stance weights of each view's columns, without stacking them
             stance = stance + X @ stance_w[offset : offset + X.shape[1]]
             offset += X.shape[1]
+        if self.__dict__.get("scope_features"):
+            scope = scope_matrix(texts)
+            stance = stance + np.einsum("ij,jk->ik", scope, stance_w[offset:], optimize=False)
         n = matrices[0].shape[1]
         sentiment = matrices[0] @ sentiment_w[:n] + sentiment_b
         if self.use_vader:
@@ -290,12 +302,13 @@ class StanceSentimentModel(BaseEstimator):
             "sentiment": describe(sentiment[0], SENTIMENT_LABELS),
         }
         out: dict[str, dict[str, Any]] = {}
-        for head_name, head, Xh, views, temperature in (
+        for head_name, head, Xh, views, extra_names, temperature in (
             (
                 "stance",
                 self.stance_head_,
-                stance_matrix(matrices),
+                self.stance_matrix(matrices, [text]),
                 self.views(),
+                SCOPE_NAMES,
                 self.stance_temperature,
             ),
             (
@@ -303,11 +316,14 @@ class StanceSentimentModel(BaseEstimator):
                 self.sentiment_head_,
                 self.sentiment_matrix(matrices[0], [text]),
                 self.views()[:1],
+                TONE_NAMES,
                 self.sentiment_temperature,
             ),
         ):
             label = prediction[head_name]["label"]
-            contributions, bias = self._contributions(head, Xh, views, label, temperature, text)
+            contributions, bias = self._contributions(
+                head, Xh, views, extra_names, label, temperature, text
+            )
             ranked = sorted(contributions.items(), key=lambda item: item[1])
             toward = [
                 {"feature": f, "weight": round(w, 6)} for f, w in reversed(ranked[-k:]) if w > 0
@@ -327,6 +343,7 @@ class StanceSentimentModel(BaseEstimator):
         head: LogisticRegression,
         Xh: sp.csr_matrix,
         views: list[TextFeatures],
+        extra_names: Sequence[str],
         label: str,
         temperature: float,
         text: str,
@@ -365,7 +382,7 @@ class StanceSentimentModel(BaseEstimator):
             offset += n_word + n_char
         for j, weight in weights.items():
             if j >= offset:
-                add(TONE_NAMES[j - offset], weight)
+                add(extra_names[j - offset], weight)
         return contributions, bias
 
 

@@ -242,6 +242,35 @@ def target_windows(normalized: str, reach: int) -> str:
     return " ".join(word for i, word in enumerate(words) if i in near)
 
 
+# The two scopes the codebook labels neutral whatever their lean (section 2.3): another country's
+# accession or neutrality, and Ukraine's accession to the EU alone. The n-grams see the words;
+# these say what is absent too (no Ukraine in a statement about Georgia, no NATO in one about
+# the EU), which a sum of n-gram weights cannot.
+_OTHER_COUNTRY = re.compile(
+    r"\b(?:finland|sweden|georgia|moldova|montenegro|macedonia|bosnia|serbia|kosovo|armenia|"
+    r"azerbaijan|austria|switzerland|ireland|tbilisi|chisinau|helsinki|stockholm|finnish|"
+    r"swedish|georgian|moldovan)\b",
+    re.IGNORECASE,
+)
+_UKRAINE = re.compile(r"\bukrain|\bkyiv\b|\bkiev\b", re.IGNORECASE)
+_EU = re.compile(
+    r"\beu\b|\beu's\b|\beuropean (?:union|commission|council)\b|(?<!soviet )\bunion\b",
+    re.IGNORECASE,
+)
+_NATO = re.compile(
+    r"\bnato\b|\balliance\b|\balliance's\b|\bbloc\b|\barticle 5\b|euro-atlantic|\bmap\b",
+    re.IGNORECASE,
+)
+SCOPE_NAMES = ("scope: another country", "scope: the EU only")
+
+
+def scope_flags(text: str) -> tuple[float, float]:
+    """(names another candidate country and never Ukraine, names the EU and never NATO)."""
+    other = bool(_OTHER_COUNTRY.search(text)) and not _UKRAINE.search(text)
+    eu_only = bool(_EU.search(text)) and not _NATO.search(text)
+    return float(other), float(eu_only)
+
+
 # A `#` only ever starts a token in text normalised with `hashtag_tokens`.
 _TOKEN = re.compile(r"#?[^\W_]+(?:['-][^\W_]+)*|[?!]")
 _CLAUSE_END = frozenset({"?", "!"})

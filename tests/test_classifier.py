@@ -6,6 +6,7 @@ import pytest
 from model.classifier import StanceSentimentModel, credit_char_ngrams
 from model.errors import InputTextError
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
+from model.text import SCOPE_NAMES
 
 
 def test_predict_returns_one_result_per_text_in_order(loaded_model):
@@ -242,7 +243,7 @@ def test_target_window_view_feeds_the_stance_head_only():
         WINDOW_TEXTS, WINDOW_STANCE, WINDOW_SENTIMENT
     )
     assert 1 == len(plain.views()) and 2 == len(windowed.views())
-    width = sum(view.n_features_ for view in windowed.views())
+    width = sum(view.n_features_ for view in windowed.views()) + len(SCOPE_NAMES)
     assert width == windowed.stance_head_.coef_.shape[1]
     texts = ["Bitter winter, but Ukraine must join NATO", "Calm talks on grain"]
     _, plain_tone = plain.predict_proba(texts)
@@ -274,3 +275,31 @@ def test_fitting_views_and_heads_in_parallel_gives_the_same_model():
         serial.predict_proba(WINDOW_TEXTS), parallel.predict_proba(WINDOW_TEXTS), strict=True
     ):
         np.testing.assert_allclose(a, b)
+
+
+SCOPE_TEXTS = [
+    "Ukraine must join NATO now",
+    "Ukraine must never join NATO",
+    "Finland must join NATO now",
+    "Kyiv deserves a place in the Alliance",
+    "Keep Kyiv out of the bloc",
+    "Ukraine deserves a place in the EU",
+]
+SCOPE_STANCE = ["support", "oppose", "neutral", "support", "oppose", "neutral"]
+SCOPE_TONE = ["positive", "negative", "neutral"] * 2
+
+
+def test_scope_columns_feed_the_stance_head_and_explain_by_name():
+    """A statement about another country (no Ukraine) or the EU alone (no NATO) lights a scope
+    column of the stance head; the explanation names it and still sums exactly."""
+    model = StanceSentimentModel().fit(SCOPE_TEXTS, SCOPE_STANCE, SCOPE_TONE)
+    plain = StanceSentimentModel(scope_features=False).fit(SCOPE_TEXTS, SCOPE_STANCE, SCOPE_TONE)
+    assert plain.stance_head_.coef_.shape[1] + 2 == model.stance_head_.coef_.shape[1]
+    text = "Sweden must join NATO now"
+    e = model.explain(text, k=50)["stance"]
+    assert SCOPE_NAMES[0] in e["all"] and SCOPE_NAMES[1] not in e["all"]
+    log_p = np.log(model.predict_proba([text])[0][0])
+    assert pytest.approx(log_p[STANCE_LABELS.index(e["label"])] - log_p.mean(), abs=1e-5) == (
+        sum(e["all"].values()) + e["bias"]
+    )
+    assert SCOPE_NAMES[0] not in model.explain("Ukraine must join NATO", k=50)["stance"]["all"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.features import TextFeatures, WordNgrams
-from model.text import normalize, target_windows, tokenize
+from model.text import normalize, scope_flags, target_windows, tokenize
 from model.tone import tone_matrix, tone_scores
 
 
@@ -199,3 +199,22 @@ def test_fit_transform_gives_the_matrix_transform_gives():
     assert np.array_equal(fitted.indices, again.indices)
     assert np.array_equal(fitted.indptr, again.indptr)
     assert float(np.abs(fitted.data - again.data).max()) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        ("Finland belongs in NATO.", (1.0, 0.0)),
+        ("Georgia must stay neutral, says Tbilisi.", (1.0, 0.0)),
+        ("Kyiv and Tbilisi should both join the Alliance.", (0.0, 0.0)),
+        ("Ukraine's place is in the European Union.", (0.0, 1.0)),
+        ("Let us bring Ukraine inside our Union.", (0.0, 1.0)),
+        ("The EU and NATO must both open their doors to Ukraine.", (0.0, 0.0)),
+        ("The Soviet Union is gone, and Ukraine must join NATO.", (0.0, 0.0)),
+        ("Ukraine must join NATO.", (0.0, 0.0)),
+    ],
+)
+def test_scope_flags_mark_another_country_and_the_eu_alone(text, flags):
+    """Another candidate country without Ukraine, or the EU without NATO: the codebook's two
+    neutral scopes."""
+    assert flags == scope_flags(text)

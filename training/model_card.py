@@ -51,6 +51,12 @@ def render_card(metadata: dict[str, Any]) -> str:
             if params.get("target_window")
             else "The stance head sees the whole text only (no target window)."
         ),
+        (
+            "It also sees two scope columns: another candidate country named and Ukraine never,"
+            " the EU named and NATO never."
+            if params.get("scope_features")
+            else "No scope columns."
+        ),
         "",
         "## Training data",
         f"`{data['source']}` ({data['rows']} rows, sha256 `{data['sha256'][:16]}...`).",

@@ -22,7 +22,6 @@ from model.classifier import (
     fit_head,
     head_logits,
     softmax,
-    stance_matrix,
 )
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.metrics import head_metrics
@@ -79,7 +78,8 @@ def _fold_logits(
     train_matrices = [view.fit_transform(train_texts) for view in views]
     test_matrices = [view.transform(test_texts) for view in views]
     stance_out, sentiment_out = {}, {}
-    X_train, X_test = stance_matrix(train_matrices), stance_matrix(test_matrices)
+    X_train = base.stance_matrix(train_matrices, train_texts)
+    X_test = base.stance_matrix(test_matrices, test_texts)
     for C in grids["stance"]:
         head = fit_head(X_train, stance[train], C, base.class_weight, SEARCH_TOLERANCE)
         stance_out[C] = head_logits(head, X_test, STANCE_LABELS)

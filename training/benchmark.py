@@ -171,9 +171,10 @@ def train_stance(
 
     Returns the fitted model and the search's evidence (chosen C, temperature, folds).
     """
-    # The target window's anchor words name this project's question (NATO, membership, ...);
-    # on another target's tweets they would only show the stance head each text twice.
-    params = {"target_window": None, **(params or {})}
+    # The target window's anchor words and the scope columns name this project's question (NATO,
+    # membership, another candidate country, the EU); on another target's tweets the window would
+    # only show the stance head each text twice, and the scopes mean nothing.
+    params = {"target_window": None, "scope_features": False, **(params or {})}
     search = cross_validate(texts, stance, None, params, folds, seed, n_jobs=n_jobs)
     base = StanceSentimentModel(**search.params)
     features = base.make_features().fit(texts)

@@ -1,5 +1,6 @@
 """The stance + sentiment estimator: text-feature views of each statement, one linear head per
-task. Both heads see the whole text; the stance head also sees the words near the question.
+task. Both heads see the whole text; the stance head also sees the words near the question and
+two scope columns.
 
 Both heads are multinomial logistic regressions whose logits are divided by a temperature
 fitted on out-of-fold predictions (temperature scaling), so probabilities are calibrated and
@@ -99,7 +100,9 @@ class StanceSentimentModel(BaseEstimator):
     character n-grams of bare words (see `model.features.TextFeatures`). With `target_window`,
     the stance head also sees a second view of each statement: only the words within that many
     words of a word naming the question (NATO, membership, accession, neutrality, ...), so what
-    is said about the question weighs more than the context around it. Each was measured on real
+    is said about the question weighs more than the context around it. With `scope_features`, it
+    also sees two columns for the codebook's neutral scopes (`model.text.scope_flags`: another
+    country named and Ukraine never, the EU named and NATO never). Each was measured on real
     statements and on the behavioural tests (README, "Accuracy on real statements").
     """
 

@@ -193,8 +193,8 @@ _EDGE = "\"'.,;:!?()[]…"
 
 
 # The words that say a sentence is about the question: the Alliance, joining it, the road to it
-# and the alternatives to it. A statement's stance is said near them ("the Alliance should give
-# Kyiv a clear roadmap to membership"); the rest of a long real statement is context (arms
+# and the alternatives to it. A statement's stance is said near them ("allies should invite Kyiv
+# once the guns fall silent"); the rest of a long real statement is context (arms
 # deliveries, the war, the economy) whose words the corpus ties to one side by accident.
 ANCHOR_TERMS = frozenset(
     [

@@ -208,7 +208,11 @@ def test_fit_transform_gives_the_matrix_transform_gives():
         ("Georgia must stay neutral, says Tbilisi.", (1.0, 0.0)),
         ("Kyiv and Tbilisi should both join the Alliance.", (0.0, 0.0)),
         ("Ukraine's place is in the European Union.", (0.0, 1.0)),
-        ("Let us bring Ukraine inside our Union.", (0.0, 1.0)),
+        (
+            "The accession talks with Kyiv should open before the summer, says the Commission.",
+            (0.0, 0.0),
+        ),
+        ("Kyiv should open accession talks with the European Commission this spring.", (0.0, 1.0)),
         ("The EU and NATO must both open their doors to Ukraine.", (0.0, 0.0)),
         ("The Soviet Union is gone, and Ukraine must join NATO.", (0.0, 0.0)),
         ("Ukraine must join NATO.", (0.0, 0.0)),

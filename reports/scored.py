@@ -9,7 +9,6 @@ naming the file, the line and what to do.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from model.batch import ERROR_COLUMN, TEXT_COLUMN_CANDIDATES, output_columns
+from model.batch_formats import json_objects
+from model.errors import BatchInputError
 from model.labels import STANCE_LABELS
 from reports.dates import DateFormatError, PartialDate, parse_date
 from reports.errors import ReportError
@@ -113,7 +114,7 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, A
 
 
 def _jsonl_records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    def objects() -> Iterator[tuple[int, dict[str, Any]]]:
+    def lines() -> Iterator[str]:
         with path.open(encoding="utf-8-sig") as handle:
             number = 0
             while True:
@@ -127,19 +128,13 @@ def _jsonl_records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str,
                 if not line:
                     return
                 number += 1
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ReportError(
-                        f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
-                    ) from exc
-                if not isinstance(obj, dict):
-                    raise ReportError(
-                        f"{path} line {number}: expected a JSON object, got {type(obj).__name__}"
-                    )
-                yield number, obj
+                yield line
+
+    def objects() -> Iterator[tuple[int, dict[str, Any]]]:
+        try:
+            yield from json_objects(lines())
+        except BatchInputError as exc:  # its message names the line; ours adds the file
+            raise ReportError(f"{path} {exc}") from exc
 
     stream = objects()
     first = next(stream, None)

@@ -194,3 +194,24 @@ def test_near_duplicate_check_catches_a_small_rewording():
         "The allies will meet in Vilnius to debate the wording on Ukraine's future membership."
     ]
     assert 1 == len(near_duplicates(reworded, original, same=False))
+
+
+AUDITS = DATA / "audits"
+
+
+def test_audit_records_match_the_labels_they_changed():
+    """Each audit file records label changes in order; the last change of every row is its label
+    now, and each change starts from the label the previous one left."""
+    labels = {r["id"]: r for path in (QUOTES, CHALLENGE) for r in csv.DictReader(path.open())}
+    files = sorted(AUDITS.glob("*.csv"))
+    assert files, "no audit records in training/data/audits"
+    for path in files:
+        column = path.name.split("-")[0]
+        last: dict[str, str] = {}
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            assert row["id"] in labels, f"{path.name}: unknown id {row['id']}"
+            assert row["old"] != row["new"] and row["reason"].strip(), row
+            assert last.get(row["id"], row["old"]) == row["old"], f"{path.name}: {row}"
+            last[row["id"]] = row["new"]
+        for row_id, label in last.items():
+            assert labels[row_id][column] == label, f"{path.name}: {row_id} is not {label} now"

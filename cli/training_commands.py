@@ -100,6 +100,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+@reporting_training_errors
 def run_compare(args: argparse.Namespace) -> int:
     if args.samples < 100:
         print("stance compare: error: --samples must be at least 100", file=sys.stderr)

@@ -124,6 +124,21 @@ def test_compare_refuses_too_few_samples_and_unknown_versions(tiny_csv, model_di
     assert 1 == code and "stance compare: error:" in err
 
 
+def test_compare_reports_a_bad_data_file_as_a_clear_error(tmp_path, model_dir, capsys):
+    from model.store import ModelStore
+
+    version = ModelStore(model_dir).current_version()
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text("id,text\n1,Ukraine should join NATO.\n", encoding="utf-8")
+    for data in (tmp_path / "missing.csv", unlabelled):
+        argv = ["compare", version, version, "--data", data, "--model-dir", model_dir]
+        code, out, err = run(capsys, *argv)
+        assert 1 == code and "" == out
+        assert err.startswith(f"stance compare: error: {data}:")
+        assert "Traceback" not in err
+    assert "missing required column(s) stance, sentiment" in err
+
+
 def test_profile_puts_sets_side_by_side(tiny_csv, real_style_csv, capsys):
     path, n = real_style_csv
     code, out, _ = run(capsys, "profile", tiny_csv, path, "--json")

@@ -202,7 +202,11 @@ AUDITS = DATA / "audits"
 def test_audit_records_match_the_labels_they_changed():
     """Each audit file records label changes in order; the last change of every row is its label
     now, and each change starts from the label the previous one left."""
-    labels = {r["id"]: r for path in (QUOTES, CHALLENGE) for r in csv.DictReader(path.open())}
+    labels = {
+        r["id"]: r
+        for path in (QUOTES, CHALLENGE)
+        for r in csv.DictReader(path.open(encoding="utf-8"))
+    }
     files = sorted(AUDITS.glob("*.csv"))
     assert files, "no audit records in training/data/audits"
     for path in files:

@@ -19,6 +19,7 @@ from cli.score import run_score
 from cli.training_commands import (
     run_benchmark,
     run_compare,
+    run_compare_corpora,
     run_evaluate,
     run_evaluate_articles,
     run_profile,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_article,
         _add_benchmark,
         _add_compare,
+        _add_compare_corpora,
         _add_profile,
         _add_report,
         _add_info,
@@ -250,6 +252,36 @@ def _add_compare(commands: Any) -> None:
     _model_dir_option(p)
 
 
+def _add_compare_corpora(commands: Any) -> None:
+    p = commands.add_parser(
+        "compare-corpora",
+        help="compare two training corpora by the models they make (means over subsamples)",
+        description="Trains models on subsamples of both corpora (the same rows left out of "
+        "each), scores every --data set with all of them and reports each head's mean "
+        "macro-F1, the mean difference B - A and its spread over subsamples. One fit per "
+        "corpus is too noisy to judge a corpus change of a few hundred rows.",
+    )
+    p.add_argument("a", type=Path, help="labelled CSV of corpus A (the baseline)")
+    p.add_argument("b", type=Path, help="labelled CSV of corpus B (the candidate)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="labelled CSV to score (text, stance, sentiment); repeat for several sets",
+    )
+    p.add_argument(
+        "--subsamples", type=int, default=5, help="models per corpus (default: 5, at least 2)"
+    )
+    p.add_argument(
+        "--fraction",
+        type=float,
+        default=0.9,
+        help="share of each corpus in a subsample, 0.5 to below 1 (default: 0.9)",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
 def _add_profile(commands: Any) -> None:
     p = commands.add_parser(
         "profile",
@@ -279,6 +311,7 @@ COMMANDS = {
     "score": run_score,
     "benchmark": run_benchmark,
     "compare": run_compare,
+    "compare-corpora": run_compare_corpora,
     "profile": run_profile,
     "info": run_info,
     "report": report_cli.run,

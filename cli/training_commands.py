@@ -21,13 +21,20 @@ def reporting_training_errors(run: Run) -> Run:
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace) -> int:
         from training.benchmark import BenchmarkDataError
+        from training.corpus_comparison import ComparisonError
         from training.dataset import DatasetError
         from training.search import TrainingError
         from training.train import QualityFloorError
 
         try:
             return run(args)
-        except (DatasetError, TrainingError, QualityFloorError, BenchmarkDataError) as exc:
+        except (
+            DatasetError,
+            TrainingError,
+            QualityFloorError,
+            BenchmarkDataError,
+            ComparisonError,
+        ) as exc:
             raise CommandFailed(str(exc)) from exc
 
     return wrapper
@@ -121,6 +128,21 @@ def run_compare(args: argparse.Namespace) -> int:
             f"  {head:<10} macro-F1 A {r['a']:.3f}  B {r['b']:.3f}  B-A {r['delta']:+.3f} "
             f"[95 % {r['low']:+.3f}, {r['high']:+.3f}]  P(B not better) {r['p_not_better']:.3f}"
         )
+    return 0
+
+
+@reporting_training_errors
+def run_compare_corpora(args: argparse.Namespace) -> int:
+    from training.corpus_comparison import compare_corpora, format_comparison
+    from training.dataset import load_labelled_csv
+
+    base, candidate = load_labelled_csv(args.a), load_labelled_csv(args.b)
+    evaluations = {str(path): load_labelled_csv(path) for path in args.data}
+    result = compare_corpora(base, candidate, evaluations, args.subsamples, args.fraction)
+    if args.json:
+        print(json.dumps({"a": str(args.a), "b": str(args.b), **result}))
+    else:
+        print(format_comparison(str(args.a), str(args.b), result))
     return 0
 
 

@@ -138,7 +138,14 @@ def run_compare_corpora(args: argparse.Namespace) -> int:
 
     base, candidate = load_labelled_csv(args.a), load_labelled_csv(args.b)
     evaluations = {str(path): load_labelled_csv(path) for path in args.data}
-    result = compare_corpora(base, candidate, evaluations, args.subsamples, args.fraction)
+    result = compare_corpora(
+        base,
+        candidate,
+        evaluations,
+        args.subsamples,
+        args.fraction,
+        progress=lambda line: print(f"stance compare-corpora: {line}", file=sys.stderr),
+    )
     if args.json:
         print(json.dumps({"a": str(args.a), "b": str(args.b), **result}))
     else:

@@ -43,8 +43,9 @@ def test_a_row_is_in_the_same_subsamples_whichever_corpus_it_is_in():
 
 def test_a_corpus_compared_with_itself_shows_no_difference(tiny_csv, capsys):
     argv = ["compare-corpora", tiny_csv, tiny_csv, "--data", tiny_csv, "--subsamples", "2"]
-    code, out, _ = run(capsys, *argv, "--json")
+    code, out, err = run(capsys, *argv, "--json")
     assert 0 == code
+    assert "subsample 2 of 2: training on B" in err
     result = json.loads(out)
     assert {"a": 36, "b": 36} == result["rows"]
     for head in ("stance", "sentiment"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model.classifier import StanceSentimentModel
@@ -66,12 +66,14 @@ def compare_corpora(
     subsamples: int = 5,
     fraction: float = 0.9,
     params: Mapping[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Mean macro-F1 of models trained on subsamples of `base` (A) and `candidate` (B).
 
     Per evaluation set and head: A's and B's mean over subsamples, the mean of the paired
     differences B - A, their standard deviation, and how many subsamples B won, tied and lost.
-    `params` are the model's (default: the shipped settings with `DEFAULT_C`).
+    `params` are the model's (default: the shipped settings with `DEFAULT_C`); `progress`, if
+    given, is called with a line before each model is trained.
     """
     if subsamples < 2:
         raise ComparisonError("--subsamples must be at least 2 (the spread needs two)")
@@ -84,6 +86,8 @@ def compare_corpora(
     runs: dict[str, list[dict]] = {"a": [], "b": []}
     for k in range(subsamples):
         for side, corpus in (("a", base), ("b", candidate)):
+            if progress is not None:
+                progress(f"subsample {k + 1} of {subsamples}: training on {side.upper()}")
             texts, stance, sentiment = subsample(corpus, k, fraction)
             _check_labels(corpus.source, stance, sentiment)
             model = StanceSentimentModel(**settings).fit(texts, stance, sentiment, n_jobs=2)

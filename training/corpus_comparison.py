@@ -16,12 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model.classifier import StanceSentimentModel
-from model.labels import SENTIMENT_LABELS, STANCE_LABELS
 from training.dataset import LabelledQuotes
-from training.metrics import head_metrics
 from training.search import C_GRIDS
+from training.train import evaluate_labelled
 
-HEADS = {"stance": STANCE_LABELS, "sentiment": SENTIMENT_LABELS}
+HEADS = ("stance", "sentiment")
 # What cross-validation picks on the default corpus (README, "Benchmarks"): each grid's largest C.
 DEFAULT_C = {head: max(grid) for head, grid in C_GRIDS.items()}
 
@@ -49,13 +48,8 @@ def scores(model: StanceSentimentModel, evaluations: Mapping[str, LabelledQuotes
     """Each evaluation set's macro-F1 per head: {set: {head: macro-F1}}."""
     out: dict[str, dict[str, float]] = {}
     for name, quotes in evaluations.items():
-        predictions = model.predict(quotes.texts)
-        out[name] = {
-            head: head_metrics(
-                getattr(quotes, head), [p[head]["label"] for p in predictions], labels
-            )["macro_f1"]
-            for head, labels in HEADS.items()
-        }
+        metrics = evaluate_labelled(model, quotes)
+        out[name] = {head: metrics[head]["macro_f1"] for head in HEADS}
     return out
 
 

@@ -22,6 +22,7 @@ from cli.training_commands import (
     run_compare_corpora,
     run_evaluate,
     run_evaluate_articles,
+    run_learning_curve,
     run_profile,
     run_train,
 )
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_benchmark,
         _add_compare,
         _add_compare_corpora,
+        _add_learning_curve,
         _add_profile,
         _add_report,
         _add_info,
@@ -282,6 +284,67 @@ def _add_compare_corpora(commands: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
 
+def _shares(value: str) -> list[float]:
+    """`--fractions`: comma-separated shares of the corpus, such as 0.25,0.5,1."""
+    try:
+        return [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a comma-separated list of numbers, such as 0.25,0.5,1"
+        ) from None
+
+
+def _target(value: str) -> tuple[str, float]:
+    """`--target`: HEAD=MACRO_F1, such as stance=0.75."""
+    head, _, number = value.partition("=")
+    try:
+        return head.strip(), float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not HEAD=MACRO_F1, such as stance=0.75"
+        ) from None
+
+
+def _add_learning_curve(commands: Any) -> None:
+    p = commands.add_parser(
+        "learning-curve",
+        help="how a corpus's models score as it grows: the gain per doubling of its rows",
+        description="Trains models on nested shares of the corpus, scores every --data set "
+        "with each and reports each head's mean macro-F1 per share, the gain per doubling of "
+        "the rows (a line fitted on a log scale) and, with --target, how many rows of this "
+        "kind that line needs to reach a figure.",
+    )
+    p.add_argument("corpus", type=Path, help="labelled CSV of the training corpus")
+    p.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="labelled CSV to score (text, stance, sentiment); repeat for several sets",
+    )
+    p.add_argument(
+        "--fractions",
+        type=_shares,
+        default=None,
+        help="comma-separated shares of the corpus (default: 0.125,0.25,0.5,0.75,1)",
+    )
+    p.add_argument(
+        "--subsamples",
+        type=int,
+        default=3,
+        help="models per share below 1 (default: 3); the whole corpus trains one",
+    )
+    p.add_argument(
+        "--target",
+        type=_target,
+        action="append",
+        default=[],
+        metavar="HEAD=MACRO_F1",
+        help="also say how many rows reach this figure, such as stance=0.75; repeatable",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
 def _add_profile(commands: Any) -> None:
     p = commands.add_parser(
         "profile",
@@ -312,6 +375,7 @@ COMMANDS = {
     "benchmark": run_benchmark,
     "compare": run_compare,
     "compare-corpora": run_compare_corpora,
+    "learning-curve": run_learning_curve,
     "profile": run_profile,
     "info": run_info,
     "report": report_cli.run,

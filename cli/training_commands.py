@@ -154,6 +154,28 @@ def run_compare_corpora(args: argparse.Namespace) -> int:
 
 
 @reporting_training_errors
+def run_learning_curve(args: argparse.Namespace) -> int:
+    from training.dataset import load_labelled_csv
+    from training.learning_curve import DEFAULT_FRACTIONS, format_curve, learning_curve
+
+    corpus = load_labelled_csv(args.corpus)
+    evaluations = {str(path): load_labelled_csv(path) for path in args.data}
+    result = learning_curve(
+        corpus,
+        evaluations,
+        DEFAULT_FRACTIONS if args.fractions is None else args.fractions,
+        args.subsamples,
+        dict(args.target),
+        progress=lambda line: print(f"stance learning-curve: {line}", file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps({"corpus": str(args.corpus), **result}))
+    else:
+        print(format_curve(str(args.corpus), result))
+    return 0
+
+
+@reporting_training_errors
 def run_profile(args: argparse.Namespace) -> int:
     from training.dataset import load_labelled_csv
     from training.profile import format_profiles, profile

@@ -83,7 +83,7 @@ def compare_corpora(
             if progress is not None:
                 progress(f"subsample {k + 1} of {subsamples}: training on {side.upper()}")
             texts, stance, sentiment = subsample(corpus, k, fraction)
-            _check_labels(corpus.source, stance, sentiment)
+            check_subsample_labels(corpus.source, stance, sentiment)
             model = StanceSentimentModel(**settings).fit(texts, stance, sentiment, n_jobs=2)
             runs[side].append(scores(model, evaluations))
     return {
@@ -97,12 +97,13 @@ def compare_corpora(
     }
 
 
-def _check_labels(source: str, stance: Sequence[str], sentiment: Sequence[str]) -> None:
+def check_subsample_labels(source: str, stance: Sequence[str], sentiment: Sequence[str]) -> None:
+    """A `ComparisonError` when a subsample lacks two labels of a head (no model can be fitted)."""
     for head, labels in (("stance", stance), ("sentiment", sentiment)):
         if len(set(labels)) < 2:
             raise ComparisonError(
-                f"{source}: a subsample has fewer than two {head} labels; "
-                "a corpus to compare needs rows of at least two labels per head"
+                f"{source}: a subsample has fewer than two {head} labels; use a corpus with "
+                "more rows of each label, or a larger share of it"
             )
 
 

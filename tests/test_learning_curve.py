@@ -45,7 +45,9 @@ def test_the_whole_corpus_point_is_the_model_trained_on_every_row(tiny_csv, caps
     argv = ["learning-curve", tiny_csv, "--data", tiny_csv, "--fractions", "0.75,1"]
     code, out, err = run(capsys, *argv, "--subsamples", "2", "--target", "stance=0.99", "--json")
     assert 0 == code
-    assert "75.0% of the corpus, model 2 of 2" in err and "100.0% of the corpus, model 1 of 1" in err
+    assert (
+        "75.0% of the corpus, model 2 of 2" in err and "100.0% of the corpus, model 1 of 1" in err
+    )
     result = json.loads(out)
     assert 36 == result["rows"]
     stance = result["sets"][str(tiny_csv)]["stance"]

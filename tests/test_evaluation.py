@@ -9,7 +9,7 @@ import random
 import pytest
 
 from cli.main import main
-from training.evaluation import speaker_group
+from training.evaluation import certainty_table, speaker_group
 from training.metrics import head_metrics, paired_bootstrap
 
 LABELS = ("support", "oppose", "neutral")
@@ -87,6 +87,43 @@ def test_evaluate_reports_high_confidence_rows_and_errors_by_speaker(
     wrong = n - round(report["metrics"]["stance"]["accuracy"] * n)
     assert wrong == sum(g["errors"] for g in groups.values())
     assert {"rates", "gate", "counts", "failures"} <= set(report["behaviour"])
+
+
+def test_certainty_table_says_how_often_each_level_of_top_probability_is_right():
+    top = [0.45, 0.55, 0.95, 0.92, 1.0, 0.91]
+    correct = [False, True, True, False, True, True]
+    table = certainty_table(top, correct)
+    bins = {(b["low"], b["high"]): b for b in table["bins"]}
+    assert [(0.0, 0.5), (0.5, 0.6), (0.9, 1.0)] == list(bins)  # empty bins are left out
+    assert 1 == bins[(0.0, 0.5)]["n"] and 0.0 == bins[(0.0, 0.5)]["right"]
+    top_bin = bins[(0.9, 1.0)]  # a probability of exactly 1 belongs to the last bin
+    assert 4 == top_bin["n"] and 0.75 == top_bin["right"]
+    assert top_bin["mean"] == pytest.approx(0.945)
+    # Rows-weighted gap between mean probability and share right: (0.45 + 0.45 + 4 * 0.195) / 6.
+    assert table["calibration_error"] == pytest.approx((0.45 + 0.45 + 4 * 0.195) / 6)
+
+
+def test_a_model_right_as_often_as_it_says_has_no_calibration_error():
+    top = [0.65] * 20
+    correct = [True] * 13 + [False] * 7
+    assert certainty_table(top, correct)["calibration_error"] == pytest.approx(0.0)
+
+
+def test_evaluate_reports_how_often_the_model_is_right_at_each_certainty(
+    real_style_csv, model_dir, capsys
+):
+    path, n = real_style_csv
+    code, out, _ = run(capsys, "evaluate", "--data", path, "--model-dir", model_dir, "--json")
+    assert 0 == code
+    report = json.loads(out)
+    for head in ("stance", "sentiment"):
+        bins = report["certainty"][head]["bins"]
+        assert n == sum(b["n"] for b in bins)
+        right = sum(round(b["right"] * b["n"]) for b in bins)
+        assert right == round(report["metrics"][head]["accuracy"] * n)
+    code, out, _ = run(capsys, "evaluate", "--data", path, "--model-dir", model_dir)
+    assert "how often the model is right at each level of its top probability" in out
+    assert "calibration error" in out
 
 
 def test_evaluate_prints_the_subset_the_groups_and_the_behavioural_suite(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from model.labels import SENTIMENT_LABELS, STANCE_LABELS
@@ -80,14 +82,47 @@ def speaker_groups(quotes: LabelledQuotes) -> list[str] | None:
     return None
 
 
+# Upper edges of the bins of the model's top probability (the last bin ends at 1).
+CERTAINTY_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def certainty_table(top: Sequence[float], correct: Sequence[bool]) -> dict[str, Any]:
+    """How often predictions are right at each level of the model's top probability.
+
+    Per non-empty bin: its bounds, rows, the mean top probability and the share right; and the
+    expected calibration error, the rows-weighted mean gap between the two (0 when a prediction
+    made with probability p is right a share p of the time).
+    """
+    edges = (0.0, *CERTAINTY_EDGES, 1.0)
+    bins = []
+    gap = 0.0
+    for low, high in pairwise(edges):
+        members = [i for i, p in enumerate(top) if low <= p < high or (high == 1.0 and p == 1.0)]
+        if not members:
+            continue
+        mean = sum(top[i] for i in members) / len(members)
+        right = sum(bool(correct[i]) for i in members) / len(members)
+        bins.append({"low": low, "high": high, "n": len(members), "mean": mean, "right": right})
+        gap += len(members) * abs(mean - right)
+    return {"bins": bins, "calibration_error": gap / len(top) if top else 0.0}
+
+
 def evaluation_report(model: Any, quotes: LabelledQuotes) -> dict[str, Any]:
-    """Figures of `model` on `quotes`: overall, high-confidence rows, and errors by speaker."""
+    """Figures of `model` on `quotes`: overall, high-confidence rows, errors by speaker, and how
+    often the model is right at each level of its own certainty."""
     predictions = model.predict(quotes.texts)
     stance = [p["stance"]["label"] for p in predictions]
     sentiment = [p["sentiment"]["label"] for p in predictions]
     report: dict[str, Any] = {
         "n": len(quotes),
         "metrics": both_heads(quotes.stance, quotes.sentiment, stance, sentiment),
+        "certainty": {
+            head: certainty_table(
+                [max(p[head]["probabilities"].values()) for p in predictions],
+                [p[head]["label"] == g for p, g in zip(predictions, gold, strict=True)],
+            )
+            for head, gold in (("stance", quotes.stance), ("sentiment", quotes.sentiment))
+        },
     }
     confidence = quotes.columns.get("confidence")
     if confidence:
@@ -148,7 +183,35 @@ def format_evaluation(title: str, report: dict[str, Any]) -> str:
                 f"    {group:<30} n={g['n']:<5} errors {g['errors']:<4} "
                 f"accuracy {g['accuracy']:.2f}  {confusions}"
             )
+    if "certainty" in report:
+        lines.extend(format_certainty(report["certainty"]))
     return "\n".join(lines)
+
+
+def format_certainty(tables: dict[str, dict[str, Any]]) -> list[str]:
+    """Both heads' certainty tables side by side, one line per bin of the top probability."""
+    header = "".join(f"   {head + ' rows':>14}  {'mean':>4}  {'right':>5}" for head in tables)
+    lines = [
+        "  how often the model is right at each level of its top probability:",
+        f"    {'top probability':<17}{header}",
+    ]
+    names = sorted({(b["low"], b["high"]) for t in tables.values() for b in t["bins"]})
+    for low, high in names:
+        name = f"below {high:.2f}" if low == 0.0 else f"{low:.2f}-{high:.2f}"
+        cells = ""
+        for table in tables.values():
+            found = [b for b in table["bins"] if (b["low"], b["high"]) == (low, high)]
+            if found:
+                b = found[0]
+                cells += f"   {b['n']:>14}  {b['mean']:>4.2f}  {b['right']:>5.2f}"
+            else:
+                cells += f"   {0:>14}  {'':>4}  {'':>5}"
+        lines.append(f"    {name:<17}{cells}")
+    errors = "".join(
+        f"   {'':>14}  {'':>4}  {t['calibration_error']:>5.3f}" for t in tables.values()
+    )
+    lines.append(f"    {'calibration error':<17}{errors}")
+    return lines
 
 
 def compare_models(

@@ -254,6 +254,16 @@ def _add_compare(commands: Any) -> None:
     _model_dir_option(p)
 
 
+def _scored_sets_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="labelled CSV to score (text, stance, sentiment); repeat for several sets",
+    )
+
+
 def _add_compare_corpora(commands: Any) -> None:
     p = commands.add_parser(
         "compare-corpora",
@@ -265,13 +275,7 @@ def _add_compare_corpora(commands: Any) -> None:
     )
     p.add_argument("a", type=Path, help="labelled CSV of corpus A (the baseline)")
     p.add_argument("b", type=Path, help="labelled CSV of corpus B (the candidate)")
-    p.add_argument(
-        "--data",
-        type=Path,
-        action="append",
-        required=True,
-        help="labelled CSV to score (text, stance, sentiment); repeat for several sets",
-    )
+    _scored_sets_option(p)
     p.add_argument(
         "--subsamples", type=int, default=5, help="models per corpus (default: 5, at least 2)"
     )
@@ -315,13 +319,7 @@ def _add_learning_curve(commands: Any) -> None:
         "kind that line needs to reach a figure.",
     )
     p.add_argument("corpus", type=Path, help="labelled CSV of the training corpus")
-    p.add_argument(
-        "--data",
-        type=Path,
-        action="append",
-        required=True,
-        help="labelled CSV to score (text, stance, sentiment); repeat for several sets",
-    )
+    _scored_sets_option(p)
     p.add_argument(
         "--fractions",
         type=_shares,

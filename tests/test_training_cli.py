@@ -47,6 +47,24 @@ def test_train_writes_a_current_version_and_prints_metrics(tiny_csv, tmp_path, c
     assert f"model {store.current_version()} is now current" in out
 
 
+def test_the_model_card_says_how_often_each_certainty_is_right_on_the_dev_set(
+    tiny_csv, tmp_path, capsys
+):
+    argv = ["train", "--data", tiny_csv, "--out", tmp_path, "--dev", tiny_csv, "--folds", "3"]
+    code, out, _ = run(capsys, *argv, "--quality-floor", "0", "--no-gate")
+    assert 0 == code and "how often the model is right at each level" in out
+    store = ModelStore(tmp_path)
+    version = store.current_version()
+    certainty = store.read_metadata(version)["dev_metrics"]["certainty"]
+    card = (tmp_path / version / "MODEL_CARD.md").read_text()
+    assert "How often it is right at each level of its top probability" in card
+    error = certainty["stance"]["calibration_error"]
+    assert f"(expected calibration error: stance {error:.3f}, sentiment" in card
+    for b in certainty["stance"]["bins"]:
+        name = f"below {b['high']:.2f}" if b["low"] == 0.0 else f"{b['low']:.2f}-{b['high']:.2f}"
+        assert f"| {name} | {b['n']} | {b['right']:.2f} |" in card
+
+
 def test_train_below_quality_floor_keeps_the_old_current(tiny_csv, model_dir, tmp_path, capsys):
     """A model under the quality floor is written but not made current, and the command fails."""
     models = tmp_path / "models"

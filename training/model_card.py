@@ -15,6 +15,31 @@ def _head_table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _certainty_table(tables: dict[str, Any]) -> list[str]:
+    """How often each head is right at each level of its top probability, as markdown."""
+    heads = list(tables)
+    rows = [
+        "| top probability | " + " | ".join(f"{h} rows | {h} right" for h in heads) + " |",
+        "|---|" + "---:|---:|" * len(heads),
+    ]
+    bounds = sorted({(b["low"], b["high"]) for t in tables.values() for b in t["bins"]})
+    for low, high in bounds:
+        name = f"below {high:.2f}" if low == 0.0 else f"{low:.2f}-{high:.2f}"
+        cells = []
+        for head in heads:
+            found = [b for b in tables[head]["bins"] if (b["low"], b["high"]) == (low, high)]
+            cells += [str(found[0]["n"]), f"{found[0]['right']:.2f}"] if found else ["0", ""]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    errors = ", ".join(f"{h} {tables[h]['calibration_error']:.3f}" for h in heads)
+    return [
+        "",
+        "How often it is right at each level of its top probability on these statements"
+        f" (expected calibration error: {errors}):",
+        "",
+        *rows,
+    ]
+
+
 def render_card(metadata: dict[str, Any]) -> str:
     """Markdown card: what the model is, its data, its figures, and its limits.
 
@@ -92,6 +117,8 @@ def render_card(metadata: dict[str, Any]) -> str:
             "",
             _head_table(m["stance"]),
         ]
+        if "certainty" in dev:  # models trained before the table: none
+            parts += _certainty_table(dev["certainty"])
     behaviour = metadata.get("behaviour")
     if behaviour:
         verdict = "passed" if behaviour["gate"]["passed"] else "FAILED"

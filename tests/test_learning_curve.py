@@ -39,6 +39,8 @@ def test_the_fitted_line_gives_the_gain_per_doubling_and_the_rows_for_a_target()
     # A curve that does not rise never reaches a higher target.
     flat_intercept, flat_slope = log_line(rows, [0.6, 0.6, 0.6, 0.6])
     assert rows_for(0.7, flat_intercept, flat_slope) is None
+    # Nor does one that rises too slowly to reach it in any corpus that could exist.
+    assert rows_for(0.99, 0.6, 1e-6) is None
 
 
 def test_the_whole_corpus_point_is_the_model_trained_on_every_row(tiny_csv, capsys):

@@ -48,9 +48,15 @@ def log_line(rows: Sequence[float], values: Sequence[float]) -> tuple[float, flo
     return intercept, slope
 
 
+# Beyond 2**40 (about a trillion) rows an extrapolation means nothing; such targets are
+# reported as out of reach, like those of a curve that does not rise.
+MAX_DOUBLINGS = 40
+
+
 def rows_for(target: float, intercept: float, slope: float) -> float | None:
-    """Rows at which the line reaches `target`, or None when it never does (slope <= 0)."""
-    if slope <= 0:
+    """Rows at which the line reaches `target`, or None when it does not rise or reaches it only
+    beyond 2**MAX_DOUBLINGS rows."""
+    if slope <= 0 or (target - intercept) / slope > MAX_DOUBLINGS:
         return None
     return 2 ** ((target - intercept) / slope)
 
@@ -150,7 +156,7 @@ def format_curve(corpus: str, result: dict[str, Any]) -> str:
 def _target_line(target: dict[str, Any], rows: int) -> str:
     goal = f"{target['macro_f1']:.3f}"
     if target["rows"] is None:
-        return f"{goal}: not reached by this trend (it does not rise)"
+        return f"{goal}: out of reach of this trend (it does not rise, or only past 10^12 rows)"
     return (
         f"{goal}: about {target['rows']:,.0f} rows of this kind ({target['rows'] / rows:.1f}x "
         "the corpus) if the trend held"

@@ -87,7 +87,9 @@ def render_card(metadata: dict[str, Any]) -> str:
         f"`{data['source']}` ({data['rows']} rows, sha256 `{data['sha256'][:16]}...`).",
         f"Stance counts: {data['counts']['stance']}. Sentiment counts: {data['counts']['sentiment']}.",
         "",
-        f"## Cross-validated figures ({metadata['cv_folds']}-fold stratified, out-of-fold)",
+        f"## Cross-validated figures ({metadata['cv_folds']}-fold stratified"
+        + (", whole batches held out" if metadata.get("cv_grouped_by") else "")
+        + ", out-of-fold)",
         f"Stance macro-F1 {cv['stance']['macro_f1']:.3f}, F_avg {cv['stance']['f_avg']:.3f}.",
         "",
         _head_table(cv["stance"]),

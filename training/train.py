@@ -90,6 +90,7 @@ def fit_model(
         config.folds,
         config.seed,
         n_jobs=config.n_jobs,
+        groups=quotes.columns.get("batch"),
     )
     estimator = StanceSentimentModel(**search.params).fit(
         quotes.texts, quotes.stance, quotes.sentiment, n_jobs=config.n_jobs
@@ -97,6 +98,7 @@ def fit_model(
     evidence = {
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in search.params.items()},
         "cv_folds": search.folds,
+        "cv_grouped_by": "batch" if search.grouped else None,
         "cv_metrics": both_heads(
             quotes.stance, quotes.sentiment, search.oof_stance, search.oof_sentiment
         ),
@@ -104,6 +106,12 @@ def fit_model(
         "cv_log_loss": search.log_loss,
     }
     return estimator, evidence
+
+
+def cv_title(evidence: dict[str, Any]) -> str:
+    """How the cross-validated figures were made, for their heading."""
+    held_out = ", whole batches held out" if evidence.get("cv_grouped_by") else ""
+    return f"cross-validated ({evidence['cv_folds']}-fold{held_out}, out-of-fold)"
 
 
 def evaluate_labelled(estimator: Any, quotes: LabelledQuotes) -> dict[str, dict[str, Any]]:
@@ -184,11 +192,7 @@ def train(config: TrainConfig, say: Callable[[str], None] = print) -> TrainRepor
         },
         "quality_floor": {"metric": "cv stance macro_f1", "value": config.quality_floor},
     }
-    lines = [
-        format_report(
-            f"cross-validated ({evidence['cv_folds']}-fold, out-of-fold)", evidence["cv_metrics"]
-        )
-    ]
+    lines = [format_report(cv_title(evidence), evidence["cv_metrics"])]
     if challenge is not None:
         metadata["challenge_metrics"] = evaluate_labelled(estimator, challenge)
         metadata["challenge_data"] = {"source": str(config.challenge), "sha256": challenge.sha256}

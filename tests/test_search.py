@@ -34,6 +34,16 @@ def test_with_fewer_batches_than_folds_rows_are_split_one_by_one():
     assert {groups[i] for i in train} & {groups[i] for i in test}
 
 
+def test_batches_that_would_hide_a_label_from_training_are_not_held_out():
+    # Every neutral row is in one batch: holding it out would train a fold without neutral.
+    strata = np.array(["support", "oppose"] * 50 + ["neutral"] * 20)
+    groups = [f"batch-{i % 10}" for i in range(100)] + ["neutral-batch"] * 20
+    splits, grouped = fold_splits(strata, groups, 5, seed=0, heads=[strata])
+    assert not grouped
+    for train, _ in splits:
+        assert {"support", "oppose", "neutral"} == set(strata[train])
+
+
 def test_training_on_a_corpus_with_batches_holds_them_out_and_says_so(tiny_csv, tmp_path, capsys):
     with tiny_csv.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))

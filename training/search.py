@@ -72,13 +72,28 @@ def choose_folds(stance: Sequence[str], sentiment: Sequence[str] | None, wanted:
 
 
 def fold_splits(
-    strata: np.ndarray, groups: Sequence[str] | None, folds: int, seed: int
+    strata: np.ndarray,
+    groups: Sequence[str] | None,
+    folds: int,
+    seed: int,
+    heads: Sequence[np.ndarray] = (),
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
     """The (train, test) index pairs of each fold, stratified on `strata`, and whether they
-    hold out whole groups (only when there are at least `folds` distinct groups)."""
+    hold out whole groups.
+
+    Groups are held out when there are at least `folds` of them and every training fold still
+    has every label of each array in `heads` (a head cannot learn a label it never sees);
+    otherwise rows are split one by one.
+    """
     if groups is not None and len(set(groups)) >= folds:
         by_group = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-        return list(by_group.split(strata, strata, np.asarray(groups))), True
+        splits = list(by_group.split(strata, strata, np.asarray(groups)))
+        if all(
+            len(np.unique(labels[train])) == len(np.unique(labels))
+            for train, _ in splits
+            for labels in heads
+        ):
+            return splits, True
     by_row = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(by_row.split(strata, strata)), False
 
@@ -155,7 +170,8 @@ def cross_validate(
         joint = np.char.add(np.char.add(stance_arr.astype(str), "|"), sentiment_arr.astype(str))
         if min(np.unique(joint, return_counts=True)[1]) >= folds:
             strata = joint
-    splits, grouped = fold_splits(strata, groups, folds, seed)
+    heads_labels = [stance_arr] if sentiment_arr is None else [stance_arr, sentiment_arr]
+    splits, grouped = fold_splits(strata, groups, folds, seed, heads_labels)
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fold_logits)(base, texts, stance_arr, sentiment_arr, train, test, grids)
         for train, test in splits

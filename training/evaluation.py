@@ -188,6 +188,22 @@ def format_evaluation(title: str, report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def certainty_rows(
+    tables: dict[str, dict[str, Any]],
+) -> list[tuple[str, dict[str, dict[str, Any] | None]]]:
+    """The bins of several heads' certainty tables aligned: (name, {head: bin or None}), one
+    per bin any head has, lowest first ("below 0.50", "0.50-0.60", ...)."""
+    by_head = {head: {(b["low"], b["high"]): b for b in t["bins"]} for head, t in tables.items()}
+    bounds = sorted({bound for bins in by_head.values() for bound in bins})
+    return [
+        (
+            f"below {high:.2f}" if low == 0.0 else f"{low:.2f}-{high:.2f}",
+            {head: bins.get((low, high)) for head, bins in by_head.items()},
+        )
+        for low, high in bounds
+    ]
+
+
 def format_certainty(tables: dict[str, dict[str, Any]]) -> list[str]:
     """Both heads' certainty tables side by side, one line per bin of the top probability."""
     header = "".join(f"   {head + ' rows':>14}  {'mean':>4}  {'right':>5}" for head in tables)
@@ -195,17 +211,13 @@ def format_certainty(tables: dict[str, dict[str, Any]]) -> list[str]:
         "  how often the model is right at each level of its top probability:",
         f"    {'top probability':<17}{header}",
     ]
-    names = sorted({(b["low"], b["high"]) for t in tables.values() for b in t["bins"]})
-    for low, high in names:
-        name = f"below {high:.2f}" if low == 0.0 else f"{low:.2f}-{high:.2f}"
-        cells = ""
-        for table in tables.values():
-            found = [b for b in table["bins"] if (b["low"], b["high"]) == (low, high)]
-            if found:
-                b = found[0]
-                cells += f"   {b['n']:>14}  {b['mean']:>4.2f}  {b['right']:>5.2f}"
-            else:
-                cells += f"   {0:>14}  {'':>4}  {'':>5}"
+    for name, bins in certainty_rows(tables):
+        cells = "".join(
+            f"   {b['n']:>14}  {b['mean']:>4.2f}  {b['right']:>5.2f}"
+            if b
+            else f"   {0:>14}  {'':>4}  {'':>5}"
+            for b in bins.values()
+        )
         lines.append(f"    {name:<17}{cells}")
     errors = "".join(
         f"   {'':>14}  {'':>4}  {t['calibration_error']:>5.3f}" for t in tables.values()

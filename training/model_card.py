@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from training.evaluation import certainty_rows
+
 
 def _head_table(metrics: dict[str, Any]) -> str:
     rows = ["| label | precision | recall | F1 | n |", "|---|---:|---:|---:|---:|"]
@@ -22,13 +24,12 @@ def _certainty_table(tables: dict[str, Any]) -> list[str]:
         "| top probability | " + " | ".join(f"{h} rows | {h} right" for h in heads) + " |",
         "|---|" + "---:|---:|" * len(heads),
     ]
-    bounds = sorted({(b["low"], b["high"]) for t in tables.values() for b in t["bins"]})
-    for low, high in bounds:
-        name = f"below {high:.2f}" if low == 0.0 else f"{low:.2f}-{high:.2f}"
-        cells = []
-        for head in heads:
-            found = [b for b in tables[head]["bins"] if (b["low"], b["high"]) == (low, high)]
-            cells += [str(found[0]["n"]), f"{found[0]['right']:.2f}"] if found else ["0", ""]
+    for name, bins in certainty_rows(tables):
+        cells = [
+            cell
+            for b in bins.values()
+            for cell in ((str(b["n"]), f"{b['right']:.2f}") if b else ("0", ""))
+        ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     errors = ", ".join(f"{h} {tables[h]['calibration_error']:.3f}" for h in heads)
     return [
